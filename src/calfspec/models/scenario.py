@@ -1,0 +1,91 @@
+"""Golden scenarios: a presentation, a patient's narrative, and what a safe answer must contain."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from ._base import Id, Model, Text
+from .triage import FindingState, Presentation
+from .urgency import Urgency
+
+__all__ = [
+    "Covers",
+    "Expectations",
+    "ReviewStatus",
+    "Scenario",
+    "UrgencyRange",
+]
+
+
+class ReviewStatus(StrEnum):
+    """A scenario file's own status. Approval lives in signed sign-off records, never here."""
+
+    DRAFT = "draft"
+
+
+class UrgencyRange(Model):
+    """Acceptable urgencies, inclusive. Below ``min`` is under-triage; above ``max`` over-triage."""
+
+    min: Urgency
+    max: Urgency
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UrgencyRange:
+        if self.min > self.max:
+            raise ValueError(
+                f"impossible expectation: min urgency {self.min.value!r} is above max {self.max.value!r}"
+            )
+        return self
+
+    def contains(self, urgency: Urgency) -> bool:
+        """Whether ``urgency`` is inside the range."""
+        return self.min <= urgency <= self.max
+
+
+class Expectations(Model):
+    """What a decision must (and must not) contain, and the claims that justify it."""
+
+    urgency: UrgencyRange
+    pathways_required: tuple[Id, ...] = ()
+    pathways_forbidden: tuple[Id, ...] = ()
+    advice_forbidden: tuple[Id, ...] = Field(
+        default=(), description="Contraindicated advice that must not be given."
+    )
+    claims: tuple[Id, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Expectations:
+        both = set(self.pathways_required) & set(self.pathways_forbidden)
+        if both:
+            raise ValueError(f"impossible expectation: pathways both required and forbidden: {sorted(both)}")
+        return self
+
+
+class Covers(Model):
+    """What the scenario exercises, for coverage and per-rule scoring."""
+
+    red_flags: tuple[Id, ...] = Field(default=(), description="Rules this case triggers (positive case).")
+    near_miss: tuple[Id, ...] = Field(
+        default=(), description="Rules this case deliberately does not trigger (negative case)."
+    )
+    conditions: tuple[Id, ...] = ()
+
+
+class Scenario(Model):
+    """One golden case."""
+
+    id: Id
+    title: Text
+    status: ReviewStatus = ReviewStatus.DRAFT
+    tags: tuple[Id, ...] = ()
+    presentation: Presentation
+    narrative: Text
+    reveal_on_ask: dict[Id, FindingState] = Field(
+        default_factory=dict,
+        description="Facts left out of the first presentation, answered only when the system asks.",
+    )
+    expect: Expectations
+    covers: Covers = Field(default_factory=Covers)
+    notes: str | None = None
