@@ -1,0 +1,56 @@
+"""Shared test helpers: paths, and tools that may be missing on a developer's machine.
+
+A test that needs a system tool (node, chromium, xmllint, ssh-keygen) or the
+source texts in ../shared calls :func:`require_tool` / uses ``seeds_dir``. On a
+developer machine a missing tool skips with a clear reason; under ``CI=true``
+it fails, because CI must run every test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDELINE_DIR = ROOT / "guideline"
+SCENARIOS_DIR = ROOT / "scenarios"
+SCHEMAS_DIR = ROOT / "schemas"
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
+SEEDS_DIR = ROOT.parent / "shared" / "seeds"
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(reason: str) -> None:
+    """Skip on a developer machine; fail in CI, where every test must run."""
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_tool(name: str) -> str:
+    """Path of a system tool, or skip (locally) / fail (CI) naming what to install."""
+    path = shutil.which(name)
+    if path is None:
+        missing(f"system tool {name!r} not found on PATH (install it, e.g. apt-get install {name})")
+        raise AssertionError("unreachable")
+    return path
+
+
+@pytest.fixture
+def seeds_dir() -> Path:
+    """The source texts beside the checkout (../shared/seeds)."""
+    if not SEEDS_DIR.is_dir():
+        missing(f"source texts not found at {SEEDS_DIR}")
+    return SEEDS_DIR
+
+
+@pytest.fixture
+def guideline_copy(tmp_path: Path) -> Path:
+    """A writable copy of guideline/ for tests that break it on purpose."""
+    dest = tmp_path / "guideline"
+    shutil.copytree(GUIDELINE_DIR, dest)
+    return dest
