@@ -128,9 +128,7 @@ def load_yaml_text(text: str, path: str = "<string>") -> YamlDoc:
             hint="check indentation (spaces, not tabs), quotes and colons near this line",
         ) from None
     except YAMLError as exc:
-        raise YamlError(
-            f"YAML error: {exc}", code="yaml-syntax", path=path, hint="fix the YAML syntax"
-        ) from None
+        raise YamlError(f"YAML error: {exc}", code="yaml-syntax", path=path, hint="fix the YAML syntax") from None
     except RecursionError:
         raise YamlError(
             "YAML nesting is too deep",
@@ -153,9 +151,7 @@ def load_yaml(path: str | Path) -> YamlDoc:
     try:
         size = p.stat().st_size
     except FileNotFoundError:
-        raise YamlError(
-            "file not found", code="file-not-found", path=str(p), hint="check the path"
-        ) from None
+        raise YamlError("file not found", code="file-not-found", path=str(p), hint="check the path") from None
     except OSError as exc:
         raise YamlError(f"cannot read file: {exc.strerror}", code="file-unreadable", path=str(p)) from None
     if size > MAX_BYTES:
@@ -223,9 +219,7 @@ def _to_plain(node: Any, path: str, seen: set[int], depth: int) -> Any:
                     line=line,
                     col=col,
                 )
-            out[str(key) if not isinstance(key, str) else key] = _to_plain(
-                value, path, seen, depth + 1
-            )
+            out[str(key) if not isinstance(key, str) else key] = _to_plain(value, path, seen, depth + 1)
         return out
     if isinstance(node, list):
         return [_to_plain(v, path, seen, depth + 1) for v in node]

@@ -111,12 +111,11 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(EXIT_INTERNAL)
     except SystemExit:
         raise
-    except BaseException as exc:  # noqa: BLE001 - last resort: report, never hide
+    except BaseException as exc:
         import traceback
 
         click.echo(
-            "calfspec: internal error (this is a bug in calfspec; please report it "
-            "with the command you ran):",
+            "calfspec: internal error (this is a bug in calfspec; please report it with the command you ran):",
             err=True,
         )
         traceback.print_exception(exc)

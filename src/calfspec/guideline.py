@@ -167,7 +167,9 @@ class GuidelineIndex:
         return self.positions.get((section, item_id), Location(str(self.root)))
 
 
-def _read_files(root: Path) -> tuple[list[tuple[Path, GuidelineFile]], dict[tuple[str, str], Location], list[CalfspecError]]:
+def _read_files(
+    root: Path,
+) -> tuple[list[tuple[Path, GuidelineFile]], dict[tuple[str, str], Location], list[CalfspecError]]:
     problems: list[CalfspecError] = []
     files: list[tuple[Path, GuidelineFile]] = []
     positions: dict[tuple[str, str], Location] = {}

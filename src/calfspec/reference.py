@@ -24,16 +24,12 @@ from .rules import Truth, evaluate, evaluate_rules, undetermined_findings
 __all__ = ["reference_triage"]
 
 
-def reference_triage(
-    request: TriageRequest | Presentation, guideline: GuidelineIndex | None = None
-) -> TriageDecision:
+def reference_triage(request: TriageRequest | Presentation, guideline: GuidelineIndex | None = None) -> TriageDecision:
     """Triage one presentation by the guideline (the bundled one by default)."""
     index = guideline or load_guideline()
     outcomes = evaluate_rules(index.guideline.rules, request)
     fired = [o.rule for o in outcomes if o.truth is Truth.TRUE]
-    open_flags = [
-        o.rule for o in outcomes if o.truth is Truth.UNKNOWN and o.rule.kind is RuleKind.RED_FLAG
-    ]
+    open_flags = [o.rule for o in outcomes if o.truth is Truth.UNKNOWN and o.rule.kind is RuleKind.RED_FLAG]
     red_fired = [r for r in fired if r.kind is RuleKind.RED_FLAG]
     policy = index.meta.policy
 
@@ -79,9 +75,9 @@ def reference_triage(
     for rule in fired:
         conditions.extend(c for c in rule.conditions if c not in conditions)
     for cond in index.guideline.conditions:
-        if cond.suggested_by is not None and evaluate(cond.suggested_by, request) is Truth.TRUE:
-            if cond.id not in conditions:
-                conditions.append(cond.id)
+        suggested = cond.suggested_by is not None and evaluate(cond.suggested_by, request) is Truth.TRUE
+        if suggested and cond.id not in conditions:
+            conditions.append(cond.id)
 
     return TriageDecision(
         urgency=urgency,

@@ -12,7 +12,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from .models.guideline import AllOf, AnyOf, Expr, FindingIs, NotOf, PregnantIs, Rule, SideIs, SideTest
+from .models.guideline import (
+    AllOf,
+    AnyOf,
+    Expr,
+    FindingIs,
+    NotOf,
+    PregnantIs,
+    Rule,
+    SideIs,
+    SideTest,
+)
 from .models.triage import FindingState, Presentation, Side
 
 __all__ = ["RuleOutcome", "Truth", "evaluate", "evaluate_rules", "undetermined_findings"]

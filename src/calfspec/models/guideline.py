@@ -128,9 +128,7 @@ class Finding(Model):
     label: Text
     kind: FindingKind
     synonyms: tuple[str, ...] = ()
-    question: str | None = Field(
-        default=None, description="How the harness asks a patient about it, in plain words."
-    )
+    question: str | None = Field(default=None, description="How the harness asks a patient about it, in plain words.")
     claims: tuple[Id, ...] = ()
 
 
@@ -197,9 +195,7 @@ class Condition(Model):
     features: tuple[Id, ...] = Field(default=(), description="Finding ids typical of it.")
     risk_factors: tuple[Id, ...] = Field(default=(), description="Finding ids raising its likelihood.")
     course: Text = Field(description="How it usually goes, in our own words.")
-    suggested_by: Expr | None = Field(
-        default=None, description="When the reference triage lists it as suspected."
-    )
+    suggested_by: Expr | None = Field(default=None, description="When the reference triage lists it as suspected.")
     claims: tuple[Id, ...] = Field(min_length=1)
 
 

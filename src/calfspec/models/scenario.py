@@ -34,9 +34,7 @@ class UrgencyRange(Model):
     @model_validator(mode="after")
     def _ordered(self) -> UrgencyRange:
         if self.min > self.max:
-            raise ValueError(
-                f"impossible expectation: min urgency {self.min.value!r} is above max {self.max.value!r}"
-            )
+            raise ValueError(f"impossible expectation: min urgency {self.min.value!r} is above max {self.max.value!r}")
         return self
 
     def contains(self, urgency: Urgency) -> bool:
@@ -50,9 +48,7 @@ class Expectations(Model):
     urgency: UrgencyRange
     pathways_required: tuple[Id, ...] = ()
     pathways_forbidden: tuple[Id, ...] = ()
-    advice_forbidden: tuple[Id, ...] = Field(
-        default=(), description="Contraindicated advice that must not be given."
-    )
+    advice_forbidden: tuple[Id, ...] = Field(default=(), description="Contraindicated advice that must not be given.")
     claims: tuple[Id, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -1,0 +1,239 @@
+"""``calfspec run``: run golden scenarios against an implementation and gate on the result."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_NONE, EXIT_OK
+
+
+@click.command("run")
+@click.option(
+    "--impl",
+    "impl_spec",
+    default="reference",
+    show_default=True,
+    metavar="SPEC",
+    help="Implementation under test: reference, python:MODULE:CALLABLE, cmd:COMMAND, "
+    "http(s)://URL, openai:..., or an entry-point name.",
+)
+@click.option(
+    "--scenarios",
+    "scenarios_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A scenario file or folder (default: the bundled suite).",
+)
+@click.option(
+    "--guideline",
+    "guideline_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Guideline folder (default: the bundled guideline).",
+)
+@click.option(
+    "--tag", "tags", multiple=True, metavar="TAG", help="Run only scenarios with this tag (repeatable; any matches)."
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 1024), default=8, show_default=True, help="Cases in flight at once."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.01, 3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds per answer before the case is an error.",
+)
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 1000),
+    default=1,
+    show_default=True,
+    help="Run each case N times (for systems that are not deterministic).",
+)
+@click.option(
+    "--min-pass-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="With --repeat: fail when a red-flag case's Wilson lower bound on its pass rate is below this.",
+)
+@click.option(
+    "--max-rounds",
+    type=click.IntRange(0, 20),
+    default=3,
+    show_default=True,
+    help="Follow-up rounds: how often the harness answers a system's questions and asks again.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["safety", "quality"]),
+    default="safety",
+    show_default=True,
+    help="Lowest failure severity that makes the run exit 1 (errors always do).",
+)
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT:PATH",
+    help="Write a report: console, json, junit, md, html; PATH '-' is stdout (repeatable). "
+    "Default: console:- (to stderr).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A JSON result to compare with; exit 1 on any new safety failure.",
+)
+@click.option("--shard", default=None, metavar="K/N", help="Run the K-th of N deterministic slices.")
+@click.option(
+    "--require-approved",
+    is_flag=True,
+    help="Run only scenarios with a valid clinical approval (see `calfspec review`).",
+)
+def run(
+    impl_spec: str,
+    scenarios_path: Path | None,
+    guideline_dir: Path | None,
+    tags: tuple[str, ...],
+    concurrency: int,
+    timeout: float,
+    repeat: int,
+    min_pass_rate: float | None,
+    max_rounds: int,
+    fail_on: str,
+    reports: tuple[str, ...],
+    baseline: Path | None,
+    shard: str | None,
+    require_approved: bool,
+) -> None:
+    """Run golden scenarios against an implementation and judge each answer.
+
+    Each case is a pass, a fail (safety: under-triage, a missing required pathway,
+    a forbidden pathway or contraindicated advice; quality: over-triage) or an
+    error (no valid answer). Errors are never passes.
+
+    \b
+    Exit statuses:
+      0  every case passed (or failed only below --fail-on)
+      1  any error, any failure at or above --fail-on, a --min-pass-rate or
+         --baseline gate not met
+      2  interrupted (reports are still written, marked incomplete)
+      3  internal error
+      4  usage error or invalid scenario/guideline file (nothing is run)
+      5  no scenario selected
+
+    \b
+    Examples:
+      calfspec run
+      calfspec run --impl 'cmd:node examples/js/triage.mjs' --report junit:out/junit.xml
+      calfspec run --impl http://127.0.0.1:8000/triage --concurrency 32 --timeout 5
+      calfspec run --impl python:mypkg.triage:decide --repeat 5 --min-pass-rate 0.9
+    """
+    from .. import __version__
+    from ..adapters import load_implementation
+    from ..guideline import load_guideline
+    from ..models.results import CaseResult, RunResult, Severity, Verdict
+    from ..models.triage import PROTOCOL_VERSION
+    from ..reports import parse_report_spec, write_report
+    from ..runner import RunOptions, run_cases
+    from ..scenarios import load_scenarios, parse_shard, select_scenarios
+
+    report_specs = [parse_report_spec(r) for r in (reports or ("console:-",))]
+    shard_kn = parse_shard(shard) if shard else None
+    guideline = load_guideline(guideline_dir)
+    loaded = load_scenarios(scenarios_path, guideline)
+    only: set[str] | None = None
+    if require_approved:
+        from ..review import approved_scenario_ids
+
+        only = approved_scenario_ids([s.scenario for s in loaded], guideline, scenarios_path)
+        left_out = len([s for s in loaded if s.id not in only])
+        click.echo(
+            f"--require-approved: running {len(loaded) - left_out} approved scenario(s), "
+            f"left out {left_out} without a valid approval",
+            err=True,
+        )
+    selected = select_scenarios(loaded, tags=tags, shard=shard_kn, only=only)
+    if not selected:
+        click.echo("no scenario selected (check --tag, --shard, --require-approved and --scenarios)", err=True)
+        sys.exit(EXIT_NONE)
+
+    impl = load_implementation(impl_spec, guideline)
+    options = RunOptions(concurrency=concurrency, timeout=timeout, repeat=repeat, max_rounds=max_rounds)
+    finished: list[CaseResult] = []
+    started = dt.datetime.now(dt.UTC)
+    complete = True
+
+    from ..reports.console import ConsoleProgress
+
+    with ConsoleProgress(total=len(selected) * repeat, stream=sys.stderr) as progress:
+
+        def on_result(result: CaseResult) -> None:
+            finished.append(result)
+            progress.advance(result)
+
+        try:
+            asyncio.run(run_cases(impl, selected, guideline, options, on_result))
+        except KeyboardInterrupt:
+            complete = False
+
+    order = {s.id: i for i, s in enumerate(selected)}
+    finished.sort(key=lambda r: (order[r.scenario_id], r.repeat))
+    result = RunResult(
+        calfspec_version=__version__,
+        protocol_version=PROTOCOL_VERSION,
+        guideline_id=guideline.meta.id,
+        guideline_version=guideline.meta.version,
+        implementation=impl.name,
+        started_at=started,
+        finished_at=dt.datetime.now(dt.UTC),
+        complete=complete,
+        repeat=repeat,
+        shard=shard,
+        selected=len(selected),
+        cases=tuple(finished),
+    )
+    for spec in report_specs:
+        write_report(spec, result, guideline)
+    if not complete:
+        click.echo(
+            f"interrupted: {len(finished)} of {len(selected) * repeat} case(s) finished; reports are marked incomplete",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
+
+    threshold = Severity(fail_on)
+    failing = [
+        c
+        for c in finished
+        if c.verdict is Verdict.ERROR
+        or (c.verdict is Verdict.FAIL and c.severity is not None and c.severity.rank >= threshold.rank)
+    ]
+    reasons: list[str] = []
+    if failing:
+        reasons.append(f"{len(failing)} case(s) errored or failed at or above {fail_on} severity")
+    if min_pass_rate is not None:
+        from ..metrics import case_stats
+
+        for sid, stats in case_stats(result).items():
+            case = next(c for c in finished if c.scenario_id == sid)
+            if case.red_flags and stats.wilson_lower < min_pass_rate:
+                reasons.append(
+                    f"red-flag case {sid}: Wilson lower bound {stats.wilson_lower:.3f} "
+                    f"< --min-pass-rate {min_pass_rate:g}"
+                )
+    if baseline is not None:
+        from ..compare import compare_runs, load_run_result
+
+        comparison = compare_runs(load_run_result(baseline), result)
+        if comparison.new_safety_failures:
+            reasons.append("new safety failure(s) against the baseline: " + ", ".join(comparison.new_safety_failures))
+    for reason in reasons:
+        click.echo(f"gate: {reason}", err=True)
+    sys.exit(EXIT_ERRORS if reasons else EXIT_OK)

@@ -1,0 +1,232 @@
+"""Run scenarios against an implementation: concurrency, timeouts, repeats, follow-up questions.
+
+The runner owns everything that must hold whatever the implementation does:
+
+* each case gets its own timeout, and a misbehaving implementation (crash,
+  hang, garbage, schema violation, unknown ids, an exception) becomes an
+  *error* verdict for that case, never a pass and never a crash of calfspec;
+* cases run concurrently up to a limit; results arrive through a callback as
+  they finish, so an interrupted run keeps every finished case;
+* when a decision carries ``questions``, the harness answers those the
+  scenario knows (``reveal_on_ask``) and asks again, up to ``max_rounds``;
+  what the scenario leaves unknown stays unknown. The transcript is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .adapters.base import Implementation
+from .errors import CalfspecError, ImplementationError
+from .guideline import GuidelineIndex
+from .judge import judge, validate_decision
+from .models.results import CaseResult, Exchange, Verdict
+from .models.triage import FindingState, TriageDecision, TriageRequest
+from .scenarios import LoadedScenario
+
+__all__ = ["RunOptions", "build_request", "run_case", "run_cases"]
+
+_GRACE_S = 2.0
+"""Backstop beyond the adapter's own timeout before the runner cancels a call."""
+
+
+_ANSWER_WORDS = {FindingState.PRESENT: "yes", FindingState.ABSENT: "no", FindingState.UNKNOWN: "not sure"}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: parallelism, per-call timeout, repeats and follow-up rounds."""
+
+    concurrency: int = 8
+    timeout: float = 30.0
+    repeat: int = 1
+    max_rounds: int = 3
+
+
+def build_request(
+    loaded: LoadedScenario,
+    *,
+    repeat: int = 0,
+    answered: dict[str, FindingState] | None = None,
+    guideline: GuidelineIndex | None = None,
+) -> TriageRequest:
+    """The request for a scenario, with any facts revealed by earlier answers."""
+    s = loaded.scenario
+    facts = dict(s.presentation.findings)
+    narrative = s.narrative
+    if answered:
+        facts.update(answered)
+        words = []
+        for fid, state in answered.items():
+            label = guideline.findings[fid].label if guideline and fid in guideline.findings else fid
+            words.append(f"{label}: {_ANSWER_WORDS[state]}")
+        narrative = f"{narrative}\n\nAnswers to your questions: " + "; ".join(words) + "."
+    return TriageRequest(
+        **s.presentation.model_dump(exclude={"findings"}),
+        findings=facts,
+        narrative=narrative,
+        case_id=f"{s.id}#{repeat}" if repeat else s.id,
+    )
+
+
+def _error_result(
+    loaded: LoadedScenario,
+    repeat: int,
+    request: TriageRequest,
+    message: str,
+    transcript: list[Exchange],
+    started: float,
+) -> CaseResult:
+    s = loaded.scenario
+    return CaseResult(
+        scenario_id=s.id,
+        repeat=repeat,
+        verdict=Verdict.ERROR,
+        error=f"case {s.id}: {message}",
+        expected_min=s.expect.urgency.min,
+        expected_max=s.expect.urgency.max,
+        request=request,
+        transcript=tuple(transcript),
+        raw_reply=transcript[-1].raw_reply if transcript else None,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        tags=s.tags,
+        red_flags=s.covers.red_flags,
+        near_miss=s.covers.near_miss,
+        conditions=s.covers.conditions,
+        claims=s.expect.claims,
+    )
+
+
+async def _ask(impl: Implementation, request: TriageRequest, timeout: float) -> tuple[TriageDecision, str | None]:
+    try:
+        reply = await asyncio.wait_for(impl.triage(request, timeout), timeout + _GRACE_S)
+    except TimeoutError:
+        raise ImplementationError(f"no answer within the {timeout:g} s timeout", code="timeout") from None
+    except CalfspecError:
+        raise
+    except Exception as exc:
+        raise ImplementationError(f"implementation raised {type(exc).__name__}: {exc}") from exc
+    return reply.decision, reply.raw
+
+
+async def run_case(
+    impl: Implementation,
+    loaded: LoadedScenario,
+    guideline: GuidelineIndex,
+    options: RunOptions,
+    repeat: int = 0,
+) -> CaseResult:
+    """Run one scenario once, with follow-up rounds, and judge the final decision."""
+    s = loaded.scenario
+    started = time.perf_counter()
+    answered: dict[str, FindingState] = {}
+    transcript: list[Exchange] = []
+    request = build_request(loaded, repeat=repeat, guideline=guideline)
+    decision: TriageDecision | None = None
+    raw: str | None = None
+    for round_no in range(options.max_rounds + 1):
+        request = build_request(loaded, repeat=repeat, answered=answered, guideline=guideline)
+        t0 = time.perf_counter()
+        try:
+            decision, raw = await _ask(impl, request, options.timeout)
+            validate_decision(decision, guideline)
+        except ImplementationError as exc:
+            transcript.append(
+                Exchange(
+                    request=request, decision=decision, raw_reply=raw, elapsed_ms=(time.perf_counter() - t0) * 1000
+                )
+            )
+            return _error_result(loaded, repeat, request, exc.message, transcript, started)
+        new = {q: s.reveal_on_ask[q] for q in decision.questions if q in s.reveal_on_ask and q not in answered}
+        transcript.append(
+            Exchange(
+                request=request,
+                decision=decision,
+                raw_reply=raw,
+                answered={k: v.value for k, v in new.items()},
+                elapsed_ms=(time.perf_counter() - t0) * 1000,
+            )
+        )
+        if not new or round_no == options.max_rounds:
+            break
+        answered.update(new)
+    assert decision is not None
+    verdict = judge(s.expect, decision)
+    return CaseResult(
+        scenario_id=s.id,
+        repeat=repeat,
+        verdict=verdict.verdict,
+        severity=verdict.severity,
+        failures=verdict.failures,
+        expected_min=s.expect.urgency.min,
+        expected_max=s.expect.urgency.max,
+        given=decision.urgency,
+        request=transcript[0].request,
+        decision=decision,
+        raw_reply=raw,
+        transcript=tuple(transcript) if len(transcript) > 1 else (),
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        tags=s.tags,
+        red_flags=s.covers.red_flags,
+        near_miss=s.covers.near_miss,
+        conditions=s.covers.conditions,
+        claims=s.expect.claims,
+    )
+
+
+async def run_cases(
+    impl: Implementation,
+    scenarios: Sequence[LoadedScenario],
+    guideline: GuidelineIndex,
+    options: RunOptions,
+    on_result: Callable[[CaseResult], None] | None = None,
+) -> list[CaseResult]:
+    """Run every scenario ``options.repeat`` times; results in scenario order.
+
+    The implementation is started before the first case and closed after the
+    last, also when the run is cancelled (Ctrl-C), so no child process is left
+    behind. ``on_result`` sees each result as soon as it is judged; a caller
+    that keeps them keeps everything finished before an interruption.
+    """
+    sem = asyncio.Semaphore(max(1, options.concurrency))
+    results: list[CaseResult] = []
+
+    async def one(loaded: LoadedScenario, repeat: int) -> None:
+        async with sem:
+            result = await run_case(impl, loaded, guideline, options, repeat)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    try:
+        await impl.start()
+    except ImplementationError as exc:
+        # The implementation cannot even start: every case is an error, none a pass.
+        for repeat in range(options.repeat):
+            for loaded in scenarios:
+                result = _error_result(
+                    loaded,
+                    repeat,
+                    build_request(loaded, repeat=repeat),
+                    f"implementation failed to start: {exc.message}",
+                    [],
+                    time.perf_counter(),
+                )
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)
+        await asyncio.shield(impl.close())
+        return results
+    try:
+        async with asyncio.TaskGroup() as tg:
+            for repeat in range(options.repeat):
+                for loaded in scenarios:
+                    tg.create_task(one(loaded, repeat))
+    finally:
+        await asyncio.shield(impl.close())
+    order = {s.id: i for i, s in enumerate(scenarios)}
+    results.sort(key=lambda r: (order[r.scenario_id], r.repeat))
+    return results
