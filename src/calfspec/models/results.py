@@ -19,12 +19,20 @@ from .urgency import Urgency
 
 __all__ = [
     "RESULT_FORMAT_VERSION",
+    "Answer",
     "CaseResult",
+    "CaseStats",
+    "ConditionScore",
+    "ConfusionMatrix",
+    "ConfusionRow",
     "Exchange",
     "Failure",
     "FailureKind",
+    "Metrics",
+    "RuleScore",
     "RunResult",
     "Severity",
+    "Tally",
     "Verdict",
 ]
 
@@ -105,6 +113,110 @@ class CaseResult(Model):
     claims: tuple[Id, ...] = ()
 
 
+class Tally(Model):
+    """Verdict counts over a set of trials. Every trial is in exactly one count."""
+
+    total: int = Field(ge=0)
+    passed: int = Field(ge=0)
+    failed_safety: int = Field(ge=0)
+    failed_quality: int = Field(ge=0)
+    errors: int = Field(ge=0, description="Trials with no judged answer; never passes.")
+    pass_rate: float | None = Field(description="passed / total; null when total is 0.")
+
+
+class RuleScore(Model):
+    """How a run did on one red-flag rule."""
+
+    rule: Id
+    positive: Tally = Field(description="Trials of scenarios in which the rule fires (covers.red_flags).")
+    near_miss: Tally = Field(description="Trials of scenarios built so that it does not (covers.near_miss).")
+    under_triaged: int = Field(ge=0, description="Positive trials answered below the expected range.")
+
+
+class ConditionScore(Model):
+    """How a run did on the scenarios covering one condition."""
+
+    condition: Id
+    tally: Tally
+
+
+class ConfusionRow(Model):
+    """One expected urgency range and how often each answer was given for it."""
+
+    expected_min: Urgency
+    expected_max: Urgency
+    label: str
+    cells: tuple[int, ...] = Field(description="Counts, aligned with ConfusionMatrix.columns.")
+
+
+class ConfusionMatrix(Model):
+    """Expected urgency range (rows) by given urgency (columns, plus ``error``)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[ConfusionRow, ...] = ()
+
+
+class Answer(Model):
+    """One distinct answer a system gave for a scenario across repeats."""
+
+    urgency: Urgency | None = Field(description="null when the trial ended in an error.")
+    pathways: tuple[Id, ...] = ()
+    advice: tuple[Id, ...] = ()
+    error: bool = False
+    repeats: tuple[int, ...] = Field(description="0-based repeat numbers that gave this answer.")
+
+
+class CaseStats(Model):
+    """One scenario across its repeats: pass rate, pass^N, Wilson lower bound, flakiness."""
+
+    scenario_id: Id
+    trials: int = Field(ge=1)
+    passed: int = Field(ge=0)
+    errors: int = Field(ge=0)
+    pass_rate: float
+    pass_all: bool = Field(description="pass^N: passed in every trial.")
+    wilson_lower: float = Field(description="Lower bound of the Wilson score interval on the pass rate.")
+    flaky: bool = Field(description="The answers (urgency, pathways, advice, or error) differ between trials.")
+    answers: tuple[Answer, ...]
+    red_flags: tuple[Id, ...] = ()
+
+
+class Metrics(Model):
+    """Scores of a run in the vignette tradition (Semigran et al. 2015; Hill et al. 2020).
+
+    Denominators count *trials* (one per scenario and repeat) and include errors:
+    ``agreement + under_triage_rate + over_triage_rate + error_rate == 1``.
+    Rates are null when the run has no trials. See :mod:`calfspec.metrics`.
+    """
+
+    trials: int = Field(ge=0)
+    scenarios: int = Field(ge=0)
+    wilson_z: float
+    passed: int = Field(ge=0)
+    failed_safety: int = Field(ge=0)
+    failed_quality: int = Field(ge=0)
+    errors: int = Field(ge=0)
+    pass_rate: float | None
+    agreed: int = Field(ge=0, description="Trials answered within the expected urgency range.")
+    under_triaged: int = Field(ge=0)
+    over_triaged: int = Field(ge=0)
+    agreement: float | None = Field(description="Exact-level agreement: share answered within the range.")
+    safe_rate: float | None = Field(description="Share answered at or above the range minimum.")
+    under_triage_rate: float | None
+    over_triage_rate: float | None
+    error_rate: float | None
+    emergency_trials: int = Field(ge=0, description="Trials whose expected minimum is emergency.")
+    emergency_sensitivity: float | None = Field(
+        description="Share of emergency trials answered emergency; null when there are none."
+    )
+    red_flags: tuple[RuleScore, ...] = ()
+    conditions: tuple[ConditionScore, ...] = ()
+    confusion: ConfusionMatrix
+    repeat_stats: tuple[CaseStats, ...] = Field(
+        default=(), description="Per-scenario repeat statistics; empty unless a scenario ran more than once."
+    )
+
+
 class RunResult(Model):
     """A whole run, as written by the JSON report."""
 
@@ -122,3 +234,7 @@ class RunResult(Model):
     shard: str | None = None
     selected: int = Field(description="How many scenarios were selected to run.")
     cases: tuple[CaseResult, ...] = ()
+    metrics: Metrics | None = Field(
+        default=None,
+        description="Scores computed from the cases when the report was written; readers recompute them.",
+    )

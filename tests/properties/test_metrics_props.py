@@ -1,0 +1,125 @@
+"""Properties of the scores over arbitrary runs (calfspec.metrics)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from calfspec.metrics import case_stats, compute_metrics, wilson_lower
+from calfspec.models.results import CaseResult, RunResult
+from calfspec.models.urgency import URGENCY_ORDER
+from tests.fixtures.results import case, run
+
+LEVELS = [u.value for u in URGENCY_ORDER]
+RULES = ["dvt-swollen-warm-red-calf", "cold-or-pale-leg", "numb-lower-leg"]
+
+
+@st.composite
+def ranges(draw: st.DrawFn) -> tuple[str, str]:
+    lo = draw(st.integers(0, 3))
+    hi = draw(st.integers(lo, 3))
+    return LEVELS[lo], LEVELS[hi]
+
+
+@st.composite
+def trials(draw: st.DrawFn, sid: str, repeat: int) -> CaseResult:
+    return case(
+        sid,
+        draw(st.one_of(st.none(), st.sampled_from(LEVELS))),
+        draw(ranges()),
+        repeat=repeat,
+        red_flags=tuple(draw(st.lists(st.sampled_from(RULES), max_size=2, unique=True))),
+        near_miss=tuple(draw(st.lists(st.sampled_from(RULES), max_size=1))),
+        conditions=tuple(
+            draw(st.lists(st.sampled_from(["muscle-cramp", "deep-vein-thrombosis"]), max_size=2, unique=True))
+        ),
+        pathways=tuple(draw(st.lists(st.sampled_from(["gp-review", "red-flag-screen"]), max_size=2, unique=True))),
+    )
+
+
+@st.composite
+def runs(draw: st.DrawFn) -> RunResult:
+    n_scenarios = draw(st.integers(0, 8))
+    repeats = draw(st.integers(1, 4))
+    cases = [draw(trials(f"s{i}", r)) for i in range(n_scenarios) for r in range(repeats)]
+    return run(cases, repeat=repeats)
+
+
+RATES = (
+    "pass_rate",
+    "agreement",
+    "safe_rate",
+    "under_triage_rate",
+    "over_triage_rate",
+    "error_rate",
+    "emergency_sensitivity",
+)
+
+
+@given(runs())
+def test_every_rate_is_a_probability_or_null(r: RunResult) -> None:
+    m = compute_metrics(r)
+    for name in RATES:
+        value = getattr(m, name)
+        assert value is None or 0.0 <= value <= 1.0, name
+    for score in m.red_flags:
+        for t in (score.positive, score.near_miss):
+            assert t.pass_rate is None or 0.0 <= t.pass_rate <= 1.0
+
+
+@given(runs())
+def test_outcomes_partition_the_trials(r: RunResult) -> None:
+    m = compute_metrics(r)
+    assert m.agreed + m.under_triaged + m.over_triaged + m.errors == m.trials == len(r.cases)
+    assert m.passed + m.failed_safety + m.failed_quality + m.errors == m.trials
+    if m.trials:
+        assert m.safe_rate == (m.agreed + m.over_triaged) / m.trials
+        total = m.agreement + m.under_triage_rate + m.over_triage_rate + m.error_rate  # type: ignore[operator]
+        assert abs(total - 1.0) < 1e-9
+
+
+@given(runs())
+def test_confusion_matrix_sums_to_trials_and_diagonal_band_is_agreement(r: RunResult) -> None:
+    m = compute_metrics(r)
+    assert sum(sum(row.cells) for row in m.confusion.rows) == m.trials
+    in_range = 0
+    for row in m.confusion.rows:
+        assert len(row.cells) == len(m.confusion.columns)
+        for column, count in zip(m.confusion.columns, row.cells, strict=True):
+            if column in LEVELS and row.expected_min.rank <= LEVELS.index(column) <= row.expected_max.rank:
+                in_range += count
+    assert in_range == m.agreed
+
+
+@given(runs())
+def test_a_pass_is_never_under_triaged_or_an_error(r: RunResult) -> None:
+    m = compute_metrics(r)
+    assert m.passed <= m.agreed
+
+
+@given(st.integers(0, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))), st.floats(0, 4))
+def test_wilson_lower_is_between_zero_and_the_observed_rate(kn: tuple[int, int], z: float) -> None:
+    k, n = kn
+    lower = wilson_lower(k, n, z)
+    assert 0.0 <= lower <= (k / n if n else 0.0)
+
+
+@given(st.integers(1, 200), st.integers(1, 200))
+def test_wilson_lower_grows_with_successes(n: int, k: int) -> None:
+    k = min(k, n - 1)
+    assert wilson_lower(k, n) <= wilson_lower(k + 1, n)
+
+
+@given(runs())
+def test_case_stats_are_consistent_with_the_trials(r: RunResult) -> None:
+    stats = case_stats(r)
+    assert sum(s.trials for s in stats.values()) == len(r.cases)
+    for s in stats.values():
+        assert s.wilson_lower <= s.pass_rate
+        assert s.pass_all == (s.passed == s.trials)
+        assert sorted(rep for a in s.answers for rep in a.repeats) == sorted(
+            c.repeat for c in r.cases if c.scenario_id == s.scenario_id
+        )
+        assert s.flaky == (len(s.answers) > 1)
+        if s.trials == 1:
+            assert not s.flaky
