@@ -1,0 +1,151 @@
+"""The runner keeps counting honestly whatever an implementation does (in-process fakes).
+
+Real subprocess and HTTP misbehaviour is covered in tests/integration; here the
+runner's own guarantees are pinned with Implementation objects in process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from calfspec.adapters import Reply, load_implementation
+from calfspec.errors import ImplementationError
+from calfspec.guideline import load_guideline
+from calfspec.models.results import Verdict
+from calfspec.models.triage import TriageDecision, TriageRequest
+from calfspec.runner import RunOptions, run_cases
+from calfspec.scenarios import LoadedScenario, load_scenarios
+
+SCENARIO = """\
+id: {id}
+title: Calf pain, the decisive fact only known if asked
+tags: [interactive]
+presentation:
+  side: left
+  findings:
+    calf_swelling: present
+narrative: My left calf is swollen.
+reveal_on_ask:
+  chest_pain: present
+expect:
+  urgency: {{min: emergency, max: emergency}}
+  pathways_required: [emergency-call-now]
+  claims: [pe-symptoms-call-emergency]
+covers:
+  red_flags: [pe-breathlessness-chest-pain-haemoptysis]
+"""
+
+
+@pytest.fixture
+def scenarios(tmp_path: Path) -> list[LoadedScenario]:
+    for i in range(5):
+        (tmp_path / f"s{i}.yaml").write_text(textwrap.dedent(SCENARIO.format(id=f"case-{i}")))
+    return load_scenarios(tmp_path, load_guideline())
+
+
+class Fake:
+    """An in-process implementation whose behaviour each test chooses."""
+
+    def __init__(self, answer: object, start_error: str | None = None) -> None:
+        self.answer = answer
+        self.start_error = start_error
+        self.closed = False
+        self.calls: list[TriageRequest] = []
+
+    @property
+    def name(self) -> str:
+        return "fake"
+
+    async def start(self) -> None:
+        if self.start_error:
+            raise ImplementationError(self.start_error)
+
+    async def triage(self, request: TriageRequest, timeout: float) -> Reply:
+        self.calls.append(request)
+        if callable(self.answer):
+            return await self.answer(request)  # type: ignore[no-any-return]
+        assert isinstance(self.answer, TriageDecision)
+        return Reply(self.answer)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def run(fake: Fake, scenarios: list[LoadedScenario], **opts: object) -> list:  # type: ignore[type-arg]
+    return asyncio.run(run_cases(fake, scenarios, load_guideline(), RunOptions(**opts)))  # type: ignore[arg-type]
+
+
+def test_the_reference_asks_and_the_harness_answers_from_the_scenario(scenarios: list[LoadedScenario]) -> None:
+    g = load_guideline()
+    results = asyncio.run(run_cases(load_implementation("reference", g), scenarios, g, RunOptions()))
+    assert [r.verdict for r in results] == [Verdict.PASS] * 5
+    first = results[0]
+    assert len(first.transcript) == 2
+    assert first.transcript[0].answered == {"chest_pain": "present"}
+    assert "Chest pain: yes" in (first.transcript[1].request.narrative or "")
+    assert first.request.findings.get("chest_pain") is None  # the first presentation did not know
+
+
+def test_a_system_that_does_not_ask_is_judged_on_the_first_presentation(scenarios: list[LoadedScenario]) -> None:
+    fake = Fake(TriageDecision(urgency="urgent", pathways=("urgent-dvt-assessment",)))
+    results = run(fake, scenarios)
+    assert all(r.verdict is Verdict.FAIL for r in results)
+    assert all(len(c.findings) == 1 for c in fake.calls)
+
+
+def test_an_exception_in_the_implementation_is_an_error_not_a_crash(scenarios: list[LoadedScenario]) -> None:
+    async def boom(request: TriageRequest) -> Reply:
+        raise ZeroDivisionError("oops")
+
+    results = run(Fake(boom), scenarios)
+    assert {r.verdict for r in results} == {Verdict.ERROR}
+    assert "ZeroDivisionError" in (results[0].error or "") and "case case-0" in (results[0].error or "")
+
+
+def test_a_hang_becomes_a_timeout_error_and_the_run_goes_on(scenarios: list[LoadedScenario]) -> None:
+    async def hang(request: TriageRequest) -> Reply:
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    fake = Fake(hang)
+    results = run(fake, scenarios, timeout=0.05, concurrency=5)
+    assert {r.verdict for r in results} == {Verdict.ERROR}
+    assert all("timeout" in (r.error or "") for r in results)
+    assert fake.closed
+
+
+def test_unknown_ids_in_a_decision_are_an_error(scenarios: list[LoadedScenario]) -> None:
+    results = run(Fake(TriageDecision(urgency="emergency", pathways=("emergency-call-now", "made-up"))), scenarios)
+    assert {r.verdict for r in results} == {Verdict.ERROR}
+    assert "made-up" in (results[0].error or "")
+
+
+def test_an_implementation_that_cannot_start_errors_every_case_and_is_closed(scenarios: list[LoadedScenario]) -> None:
+    fake = Fake(TriageDecision(urgency="emergency"), start_error="handshake refused")
+    results = run(fake, scenarios, repeat=2)
+    assert len(results) == 10
+    assert {r.verdict for r in results} == {Verdict.ERROR}
+    assert "handshake refused" in (results[0].error or "")
+    assert fake.closed
+
+
+def test_repeats_are_kept_apart_and_ordered(scenarios: list[LoadedScenario]) -> None:
+    results = run(Fake(TriageDecision(urgency="emergency", pathways=("emergency-call-now",))), scenarios, repeat=3)
+    assert [(r.scenario_id, r.repeat) for r in results] == [(f"case-{i}", k) for i in range(5) for k in range(3)]
+    assert {r.verdict for r in results} == {Verdict.PASS}
+
+
+def test_questions_stop_when_nothing_more_can_be_answered(scenarios: list[LoadedScenario]) -> None:
+    async def always_asks(request: TriageRequest) -> Reply:
+        return Reply(
+            TriageDecision(urgency="emergency", pathways=("emergency-call-now",), questions=("fever", "chest_pain"))
+        )
+
+    fake = Fake(always_asks)
+    results = run(fake, scenarios[:1], max_rounds=5)
+    assert results[0].verdict is Verdict.PASS
+    assert len(fake.calls) == 2  # chest_pain answered once; fever is unknown to the scenario and stays unknown
