@@ -1,0 +1,63 @@
+"""The public surface is explicit, sorted and pinned."""
+
+from __future__ import annotations
+
+import calfspec
+import calfspec.models
+
+EXPECTED = [
+    "PROTOCOL_VERSION",
+    "CalfspecError",
+    "CaseResult",
+    "FindingState",
+    "Guideline",
+    "GuidelineIndex",
+    "Implementation",
+    "ImplementationError",
+    "InputError",
+    "Presentation",
+    "Reply",
+    "RunResult",
+    "Scenario",
+    "TriageDecision",
+    "TriageRequest",
+    "Urgency",
+    "Verdict",
+    "__version__",
+    "load_guideline",
+    "load_implementation",
+    "reference_triage",
+]
+
+
+def test_all_is_pinned() -> None:
+    assert calfspec.__all__ == EXPECTED
+
+
+def test_every_exported_name_exists_once() -> None:
+    # The order itself is enforced by ruff (RUF022, isort-style sorting of __all__).
+    for module in (calfspec, calfspec.models):
+        names = list(module.__all__)
+        assert len(set(names)) == len(names)
+        for name in names:
+            assert hasattr(module, name), name
+
+
+def test_public_models_are_frozen_and_forbid_extra_fields() -> None:
+    from pydantic import BaseModel
+
+    for name in calfspec.models.__all__:
+        obj = getattr(calfspec.models, name)
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            assert obj.model_config.get("frozen") is True, name
+            assert obj.model_config.get("extra") == "forbid", name
+
+
+def test_every_error_derives_from_the_root_and_has_a_docstring() -> None:
+    from calfspec import errors
+
+    for name in errors.__all__:
+        obj = getattr(errors, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, errors.CalfspecError)
+            assert obj.__doc__ and "Likely causes" in obj.__doc__ or obj is errors.InternalError, name
