@@ -1,0 +1,155 @@
+"""Reports of a run: ``--report FORMAT:PATH`` parsing, dispatch, and atomic writing.
+
+Formats:
+
+* ``console``: the human summary (rich); ``console`` or ``console:-`` goes to
+  stderr, with colour only on a TTY; ``console:FILE`` writes plain text.
+* ``json``: the :class:`~calfspec.models.results.RunResult` with its metrics,
+  described by ``schemas/run-result.schema.json``;
+* ``junit``: JUnit XML for GitLab and Jenkins;
+* ``md`` (or ``markdown``): for a pull-request comment;
+* ``html``: one self-contained page that opens offline.
+
+For every format but ``console``, ``PATH`` ``-`` means stdout. A file is written
+to a temporary file in the same folder and moved into place with
+:func:`os.replace` (via :meth:`Path.replace`), so a reader never sees half a report, even after Ctrl-C.
+The renderers in the submodules only build text; this module owns where it goes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..guideline import GuidelineIndex
+    from ..models.results import RunResult
+
+__all__ = ["ReportFormat", "ReportSpec", "atomic_write_text", "parse_report_spec", "render_report", "write_report"]
+
+
+class ReportFormat(StrEnum):
+    """The report formats ``--report`` accepts."""
+
+    CONSOLE = "console"
+    JSON = "json"
+    JUNIT = "junit"
+    MARKDOWN = "md"
+    HTML = "html"
+
+
+_ALIASES = {"markdown": ReportFormat.MARKDOWN, "xml": ReportFormat.JUNIT}
+_HINT = (
+    "write --report FORMAT:PATH with FORMAT one of console, json, junit, md, html (e.g. junit:out/junit.xml, json:-)"
+)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """A parsed ``FORMAT:PATH``; ``path`` is None for the standard stream (stderr for console, else stdout)."""
+
+    format: ReportFormat
+    path: Path | None
+
+    def __str__(self) -> str:
+        return f"{self.format.value}:{self.path if self.path is not None else '-'}"
+
+
+def parse_report_spec(text: str) -> ReportSpec:
+    """Parse ``FORMAT:PATH`` (``console`` alone is allowed); raise :class:`InputError` with a hint otherwise."""
+    name, sep, path = text.partition(":")
+    key = name.strip().lower()
+    fmt = _ALIASES.get(key)
+    if fmt is None:
+        try:
+            fmt = ReportFormat(key)
+        except ValueError:
+            raise InputError(
+                f"unknown report format {name!r} in {text!r}", code="bad-report-spec", hint=_HINT
+            ) from None
+    if not sep:
+        if fmt is ReportFormat.CONSOLE:
+            return ReportSpec(fmt, None)
+        raise InputError(f"report {text!r} has no PATH", code="bad-report-spec", hint=_HINT)
+    if not path:
+        raise InputError(f"report {text!r} has an empty PATH", code="bad-report-spec", hint=_HINT)
+    return ReportSpec(fmt, None if path == "-" else Path(path))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and :func:`os.replace`.
+
+    Creates missing parent folders (CI recipes write to ``reports/``). On any
+    failure the temporary file is removed and the old file, if any, is untouched.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(
+            f"cannot write report: {exc.strerror or exc}",
+            code="report-unwritable",
+            path=str(path),
+            hint="check the folder exists and is writable",
+        ) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)  # os.replace: atomic within one file system
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render_report(fmt: ReportFormat, run: RunResult, guideline: GuidelineIndex) -> str:
+    """The whole report as text (console is rendered without colour)."""
+    if fmt is ReportFormat.JSON:
+        from .json import render_json
+
+        return render_json(run)
+    if fmt is ReportFormat.JUNIT:
+        from .junit import render_junit
+
+        return render_junit(run)
+    if fmt is ReportFormat.MARKDOWN:
+        from .markdown import render_markdown
+
+        return render_markdown(run, guideline)
+    if fmt is ReportFormat.HTML:
+        from .html import render_html
+
+        return render_html(run, guideline)
+    from .console import render_console
+
+    return render_console(run, guideline)
+
+
+def write_report(
+    spec: ReportSpec,
+    run: RunResult,
+    guideline: GuidelineIndex,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> None:
+    """Write one report where ``spec`` says; ``stdout``/``stderr`` default to the process streams."""
+    if spec.path is None:
+        if spec.format is ReportFormat.CONSOLE:
+            from .console import print_summary
+
+            print_summary(run, guideline, stderr if stderr is not None else sys.stderr)
+            return
+        out = stdout if stdout is not None else sys.stdout
+        out.write(render_report(spec.format, run, guideline))
+        out.flush()
+        return
+    atomic_write_text(spec.path, render_report(spec.format, run, guideline))

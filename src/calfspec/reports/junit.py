@@ -1,0 +1,124 @@
+"""The JUnit XML report, for GitLab, Jenkins and any CI that reads test results.
+
+It validates against the schema Jenkins' xUnit plugin uses (``junit-10.xsd``):
+
+* one ``<testsuite>`` per run inside ``<testsuites>``, with ``<properties>``
+  naming the implementation, guideline id and version, protocol version,
+  calfspec version, repeat, shard and whether the run was complete;
+* one ``<testcase>`` per trial: ``name`` is the scenario id (with
+  ``[repeat k/N]`` under ``--repeat``), ``classname`` is ``calfspec.<first tag>``
+  so CI tools group cases by theme;
+* a failed trial has one ``<failure type="safety|quality">`` whose text lists
+  every unmet expectation as expected vs given plus the cited claims; an error
+  trial has ``<error type="implementation-error">``.
+
+Text from implementations can hold characters XML 1.0 forbids (control bytes
+in a model's reply); they are replaced, because one stray byte would make the
+whole file unreadable to the CI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+
+from ..models.results import CaseResult, RunResult, Severity, Verdict
+from ._common import case_name
+
+__all__ = ["render_junit", "xml_safe"]
+
+_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Replace characters XML 1.0 cannot carry with U+FFFD."""
+    return _ILLEGAL.sub("\ufffd", text)
+
+
+def _seconds(ms: float) -> str:
+    return f"{max(ms, 0.0) / 1000:.3f}"
+
+
+def _timestamp(when: dt.datetime) -> str:
+    # JUnit timestamps are ISO 8601 without a zone; calfspec's are UTC.
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC)
+    return when.replace(microsecond=0, tzinfo=None).isoformat()
+
+
+def _failure_text(case: CaseResult) -> str:
+    lines = []
+    for f in case.failures:
+        lines.append(f"{f.severity.value}: {f.message}")
+        lines.append(f"  expected: {f.expected}")
+        lines.append(f"  given:    {f.given}")
+    if case.decision is not None and case.decision.rationale:
+        lines.append(f"rationale: {case.decision.rationale}")
+    if case.claims:
+        lines.append("expectation based on claims: " + ", ".join(case.claims))
+    return "\n".join(lines)
+
+
+def _testcase(parent: ET.Element, case: CaseResult, run: RunResult) -> None:
+    classname = f"calfspec.{case.tags[0]}" if case.tags else "calfspec"
+    tc = ET.SubElement(
+        parent,
+        "testcase",
+        {
+            "name": xml_safe(case_name(case, run.repeat)),
+            "classname": xml_safe(classname),
+            "time": _seconds(case.elapsed_ms),
+        },
+    )
+    if case.verdict is Verdict.FAIL:
+        severity = case.severity or Severity.SAFETY
+        first = case.failures[0].message if case.failures else "failed"
+        more = f" (+{len(case.failures) - 1} more)" if len(case.failures) > 1 else ""
+        el = ET.SubElement(tc, "failure", {"type": severity.value, "message": xml_safe(first + more)})
+        el.text = xml_safe(_failure_text(case))
+    elif case.verdict is Verdict.ERROR:
+        message = case.error or "no valid answer"
+        el = ET.SubElement(tc, "error", {"type": "implementation-error", "message": xml_safe(message)})
+        el.text = xml_safe(message + ("\nraw reply: " + case.raw_reply if case.raw_reply else ""))
+    if case.decision is not None and case.verdict is not Verdict.PASS:
+        out = ET.SubElement(tc, "system-out")
+        out.text = xml_safe(case.decision.model_dump_json(indent=2, exclude_defaults=True))
+
+
+def render_junit(run: RunResult) -> str:
+    """The JUnit XML document as text (UTF-8 declared)."""
+    failures = sum(1 for c in run.cases if c.verdict is Verdict.FAIL)
+    errors = sum(1 for c in run.cases if c.verdict is Verdict.ERROR)
+    elapsed = _seconds((run.finished_at - run.started_at).total_seconds() * 1000)
+    counts = {"tests": str(len(run.cases)), "failures": str(failures), "errors": str(errors)}
+    root = ET.Element("testsuites", {"name": "calfspec", "time": elapsed, **counts})
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": xml_safe(f"calfspec: {run.implementation}"),
+            **counts,
+            "skipped": "0",
+            "time": elapsed,
+            "timestamp": _timestamp(run.started_at),
+        },
+    )
+    props = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("implementation", run.implementation),
+        ("guideline.id", run.guideline_id),
+        ("guideline.version", run.guideline_version),
+        ("protocol.version", run.protocol_version),
+        ("calfspec.version", run.calfspec_version),
+        ("result.format_version", run.format_version),
+        ("repeat", str(run.repeat)),
+        ("shard", run.shard or ""),
+        ("complete", "true" if run.complete else "false"),
+        ("selected", str(run.selected)),
+    ):
+        ET.SubElement(props, "property", {"name": name, "value": xml_safe(value)})
+    for case in run.cases:
+        _testcase(suite, case, run)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

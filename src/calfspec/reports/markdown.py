@@ -1,0 +1,129 @@
+"""The Markdown report, sized for a pull-request comment.
+
+A status line, the scores, the red-flag table, then each non-passing trial with
+a ``diff`` block (expected ``-``, given ``+``) and its evidence folded into
+``<details>``. Text from implementations is escaped (``<``, ``&``, ``|``,
+backticks) so a reply cannot inject HTML or break a table; code blocks use a
+fence longer than any backtick run inside. At most :data:`MAX_CASES` cases are
+detailed, since comment size is limited (GitHub: 65,536 characters).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from ..guideline import GuidelineIndex
+from ..models.results import RunResult
+from ._common import CaseView, answer_text, build_view, pct
+
+__all__ = ["MAX_CASES", "render_markdown"]
+
+MAX_CASES = 50
+"""How many non-passing trials are shown in full; the rest are counted."""
+
+_ICON = {"PASSED": "✅", "INCOMPLETE": "⚠️"}
+
+
+def md_text(text: str) -> str:
+    """Escape text for Markdown outside code: no HTML, no table breaks, no stray emphasis or links."""
+    text = html.escape(text, quote=False).replace("\n", " ")
+    return re.sub(r"([\\`*_\[\]|#])", r"\\\1", text)
+
+
+def md_code(text: str) -> str:
+    """Inline code that survives backticks inside."""
+    text = text.replace("\n", " ")
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _fence(body: str, lang: str = "") -> str:
+    longest = max((len(m) for m in re.findall(r"`{3,}", body)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}{lang}\n{body}\n{fence}"
+
+
+def _case(cv: CaseView) -> list[str]:
+    out = [f"#### ✗ {md_code(cv.name)}: {cv.status}", ""]
+    diff = []
+    for line in cv.lines:
+        diff.append(f"# {line.message}")
+        diff.append(f"- expected: {line.expected}")
+        diff.append(f"+ given:    {line.given}")
+    out += [_fence("\n".join(diff), "diff"), ""]
+    if cv.evidence:
+        out += [f"<details><summary>Why this is expected ({len(cv.evidence)} claim(s))</summary>", ""]
+        for ev in cv.evidence:
+            if ev.statement is None:
+                out.append(f"- {md_code(ev.claim_id)}: claim not in the loaded guideline")
+                continue
+            out.append(f"- {md_code(ev.claim_id)} ({ev.basis}): {md_text(ev.statement)}")
+            for c in ev.citations:
+                out.append(f"  - {md_text(c.source_title)}, *{md_text(c.section)}*: “{md_text(c.excerpt)}”")
+        out += ["", "</details>", ""]
+    decision = cv.case.decision
+    if decision is not None and decision.rationale:
+        out += ["<details><summary>Rationale given</summary>", "", _fence(decision.rationale), "", "</details>", ""]
+    return out
+
+
+def render_markdown(run: RunResult, guideline: GuidelineIndex) -> str:
+    """The Markdown document."""
+    view = build_view(run, guideline)
+    m = view.metrics
+    icon = _ICON.get(view.status, "❌")
+    out = [
+        f"## {icon} calfspec: {view.status}",
+        "",
+        f"{md_code(run.implementation)} against **{md_text(run.guideline_id)} {md_text(run.guideline_version)}** "
+        f"(protocol {md_text(run.protocol_version)}, calfspec {md_text(run.calfspec_version)}): "
+        f"{m.scenarios} scenario(s), {m.trials} trial(s)"
+        + (f", repeat {run.repeat}" if run.repeat > 1 else "")
+        + (f", shard {md_text(run.shard)}" if run.shard else "")
+        + ("" if run.complete else f", **incomplete** ({len({c.scenario_id for c in run.cases})} of {run.selected})"),
+        "",
+        f"| passed | safety failures | quality failures | errors |\n|---:|---:|---:|---:|\n"
+        f"| {m.passed} | {m.failed_safety} | {m.failed_quality} | {m.errors} |",
+        "",
+    ]
+    if view.guideline_note:
+        out += [f"> **Note:** {md_text(view.guideline_note)}", ""]
+    out += ["### Scores", "", "| Measure | Value | Count | Meaning |", "|---|---:|---:|---|"]
+    out += [f"| {f.label} | {f.value} | {f.detail} | {f.meaning} |" for f in view.figures]
+    out.append("")
+    if m.red_flags:
+        out += [
+            "### Red flags",
+            "",
+            "| Rule | Positive pass | Under-triaged | Near-miss pass |",
+            "|---|---:|---:|---:|",
+        ]
+        for s in m.red_flags:
+            p, n = s.positive, s.near_miss
+            out.append(
+                f"| {md_code(s.rule)} | "
+                + (f"{p.passed}/{p.total} ({pct(p.pass_rate)})" if p.total else "–")
+                + f" | {'**' + str(s.under_triaged) + '**' if s.under_triaged else 0} | "
+                + (f"{n.passed}/{n.total} ({pct(n.pass_rate)})" if n.total else "–")
+                + " |"
+            )
+        out.append("")
+    if view.failing:
+        out += [f"### Not passing ({len(view.failing)})", ""]
+        for cv in view.failing[:MAX_CASES]:
+            out += _case(cv)
+        if len(view.failing) > MAX_CASES:
+            out += [f"*…and {len(view.failing) - MAX_CASES} more; see the HTML or JSON report.*", ""]
+    if view.flaky:
+        out += [f"### Flaky across repeats ({len(view.flaky)})", ""]
+        for flaky in view.flaky:
+            answers = "; ".join(md_text(answer_text(a)) for a in flaky.answers)
+            out.append(
+                f"- {md_code(flaky.scenario_id)}: {flaky.passed}/{flaky.trials} passed, "
+                f"Wilson lower {flaky.wilson_lower:.3f}; answers: {answers}"
+            )
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
