@@ -229,6 +229,11 @@ class Pathway(Model):
     urgency: Urgency
     investigations: tuple[Text, ...] = ()
     treatments: tuple[Text, ...] = ()
+    advice: tuple[Id, ...] = Field(
+        default=(),
+        description="Advice ids given on this pathway. `calfspec check` reports a rule that can "
+        "hold together with a rule sending here and contraindicates one of them.",
+    )
     claims: tuple[Id, ...] = Field(min_length=1)
 
 
