@@ -93,21 +93,28 @@ def atomic_write_text(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise InputError(
-            f"cannot write report: {exc.strerror or exc}",
-            code="report-unwritable",
-            path=str(path),
-            hint="check the folder exists and is writable",
-        ) from None
+        raise _unwritable(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         Path(tmp).replace(path)  # os.replace: atomic within one file system
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _unwritable(path, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _unwritable(path: Path, exc: OSError) -> InputError:
+    return InputError(
+        f"cannot write report: {exc.strerror or exc}",
+        code="report-unwritable",
+        path=str(path),
+        hint="check that the folder is writable and the path is not a folder",
+    )
 
 
 def render_report(fmt: ReportFormat, run: RunResult, guideline: GuidelineIndex) -> str:

@@ -40,6 +40,10 @@ def md_code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines())
+
+
 def _fence(body: str, lang: str = "") -> str:
     longest = max((len(m) for m in re.findall(r"`{3,}", body)), default=2)
     fence = "`" * (longest + 1)
@@ -50,9 +54,10 @@ def _case(cv: CaseView) -> list[str]:
     out = [f"#### ✗ {md_code(cv.name)}: {cv.status}", ""]
     diff = []
     for line in cv.lines:
-        diff.append(f"# {line.message}")
-        diff.append(f"- expected: {line.expected}")
-        diff.append(f"+ given:    {line.given}")
+        # One line each, so a multi-line reply cannot escape its -/+ prefix.
+        diff.append(f"# {_one_line(line.message)}")
+        diff.append(f"- expected: {_one_line(line.expected)}")
+        diff.append(f"+ given:    {_one_line(line.given)}")
     out += [_fence("\n".join(diff), "diff"), ""]
     if cv.evidence:
         out += [f"<details><summary>Why this is expected ({len(cv.evidence)} claim(s))</summary>", ""]

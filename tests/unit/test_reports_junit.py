@@ -1,0 +1,73 @@
+"""The JUnit report: structure, counts, properties, XML safety (calfspec.reports.junit)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import xmlschema
+
+from calfspec.reports.junit import render_junit, xml_safe
+from tests.conftest import FIXTURES_DIR
+from tests.fixtures.results import case, run, sample_run
+
+XSD = FIXTURES_DIR / "junit" / "junit-10.xsd"
+
+
+def parse(text: str) -> ET.Element:
+    return ET.fromstring(text.encode("utf-8"))
+
+
+def test_one_testcase_per_trial_with_failure_and_error_elements() -> None:
+    root = parse(render_junit(sample_run()))
+    suite = root.find("testsuite")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    assert len(cases) == 7
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("7", "4", "1")
+    by_name = {c.get("name"): c for c in cases}
+    failure = by_name["gym-strain-but-warm-swollen"].find("failure")
+    assert failure is not None and failure.get("type") == "safety"
+    assert "expected: urgent..emergency" in (failure.text or "")
+    assert by_name["cramp-at-night"].find("failure").get("type") == "quality"  # type: ignore[union-attr]
+    error = by_name["cold-pale-leg"].find("error")
+    assert error is not None and error.get("message") == 'timed out <after> 5 s & "gave up"'
+    assert by_name["dvt-warm-swollen-left"].find("failure") is None
+
+
+def test_classname_groups_by_first_tag() -> None:
+    root = parse(render_junit(sample_run()))
+    names = {c.get("name"): c.get("classname") for c in root.iter("testcase")}
+    assert names["dvt-warm-swollen-left"] == "calfspec.red-flag"
+    assert names["cramp-at-night"] == "calfspec.self-care"
+    untagged = parse(render_junit(run([case("plain", "urgent")])))
+    assert next(untagged.iter("testcase")).get("classname") == "calfspec"
+
+
+def test_suite_properties_name_implementation_guideline_protocol_and_calfspec() -> None:
+    props = {p.get("name"): p.get("value") for p in parse(render_junit(sample_run())).iter("property")}
+    assert props["implementation"] == "python:tests.fixtures.fake:triage"
+    assert props["guideline.id"] == "calfspec-calf-pain"
+    assert props["guideline.version"] == "0.1.0"
+    assert props["protocol.version"] == "1.0"
+    assert props["calfspec.version"] == "0.1.0"
+    assert props["complete"] == "true"
+
+
+def test_repeats_are_separate_testcases_with_a_name_suffix() -> None:
+    r = run([case("a", "urgent", repeat=0), case("a", "routine", repeat=1)], repeat=2)
+    names = [c.get("name") for c in parse(render_junit(r)).iter("testcase")]
+    assert names == ["a [repeat 1/2]", "a [repeat 2/2]"]
+
+
+def test_characters_xml_cannot_carry_are_replaced_and_the_file_stays_valid() -> None:
+    nasty = "bell\x07 nul\x00 esc\x1b ok\ttab <tag> & ]]> \ufffe"
+    assert xml_safe(nasty) == "bell\ufffd nul\ufffd esc\ufffd ok\ttab <tag> & ]]> \ufffd"
+    text = render_junit(run([case("a", None, error=nasty)], implementation="cmd:echo \x01"))
+    xmlschema.XMLSchema(str(XSD)).validate(text)
+    assert "<tag> & ]]>" in (next(parse(text).iter("error")).get("message") or "")
+
+
+def test_empty_run_is_a_valid_suite() -> None:
+    text = render_junit(run([]))
+    xmlschema.XMLSchema(str(XSD)).validate(text)
+    assert parse(text).find("testsuite").get("tests") == "0"  # type: ignore[union-attr]

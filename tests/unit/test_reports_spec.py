@@ -1,0 +1,95 @@
+"""--report FORMAT:PATH parsing, dispatch to streams, and atomic writes (calfspec.reports)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from calfspec import load_guideline
+from calfspec.errors import InputError
+from calfspec.reports import ReportFormat, ReportSpec, atomic_write_text, parse_report_spec, write_report
+from tests.fixtures.results import sample_run
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("json:out/r.json", ReportSpec(ReportFormat.JSON, Path("out/r.json"))),
+        ("junit:-", ReportSpec(ReportFormat.JUNIT, None)),
+        ("md:comment.md", ReportSpec(ReportFormat.MARKDOWN, Path("comment.md"))),
+        ("markdown:-", ReportSpec(ReportFormat.MARKDOWN, None)),
+        ("HTML:r.html", ReportSpec(ReportFormat.HTML, Path("r.html"))),
+        ("console", ReportSpec(ReportFormat.CONSOLE, None)),
+        ("console:-", ReportSpec(ReportFormat.CONSOLE, None)),
+        ("console:log.txt", ReportSpec(ReportFormat.CONSOLE, Path("log.txt"))),
+        ("json:C:\\ci\\r.json", ReportSpec(ReportFormat.JSON, Path("C:\\ci\\r.json"))),
+    ],
+)
+def test_parse_report_spec_accepts(text: str, expected: ReportSpec) -> None:
+    assert parse_report_spec(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("pdf:x.pdf", "unknown report format"), ("json", "has no PATH"), ("junit:", "empty PATH"), ("", "unknown")],
+)
+def test_parse_report_spec_rejects_with_a_hint(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        parse_report_spec(text)
+    assert info.value.code == "bad-report-spec"
+    assert info.value.hint is not None and "FORMAT:PATH" in info.value.hint
+
+
+def test_spec_str_round_trips() -> None:
+    for text in ("json:-", "html:r.html", "console:-"):
+        assert str(parse_report_spec(text)) == text
+
+
+def test_machine_format_on_dash_goes_to_stdout_and_console_to_stderr() -> None:
+    g = load_guideline()
+    out, err = io.StringIO(), io.StringIO()
+    write_report(parse_report_spec("json:-"), sample_run(), g, stdout=out, stderr=err)
+    assert json.loads(out.getvalue())["kind"] == "calfspec-result"
+    assert err.getvalue() == ""
+    out, err = io.StringIO(), io.StringIO()
+    write_report(parse_report_spec("console:-"), sample_run(), g, stdout=out, stderr=err)
+    assert out.getvalue() == ""
+    assert "under-triage" in err.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["console", "json", "junit", "md", "html"])
+def test_every_format_writes_a_file_creating_folders_and_leaving_no_temp_file(tmp_path: Path, fmt: str) -> None:
+    target = tmp_path / "nested" / "dir" / f"report.{fmt}"
+    write_report(parse_report_spec(f"{fmt}:{target}"), sample_run(), load_guideline())
+    assert target.read_text(encoding="utf-8").strip()
+    assert os.listdir(target.parent) == [target.name]
+
+
+def test_atomic_write_replaces_the_whole_file(tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    target.write_text("old and longer than the new text", encoding="utf-8")
+    atomic_write_text(target, "new")
+    assert target.read_text(encoding="utf-8") == "new"
+
+
+def test_failed_write_leaves_the_old_target_and_no_temp_file(tmp_path: Path) -> None:
+    # The temp file is written, then os.replace fails: a folder is in the way.
+    target = tmp_path / "r.json"
+    target.mkdir()
+    (target / "keep").write_text("old", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot write report"):
+        atomic_write_text(target, "new")
+    assert (target / "keep").read_text(encoding="utf-8") == "old"
+    assert os.listdir(tmp_path) == ["r.json"]
+
+
+def test_unwritable_folder_is_an_input_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot write report") as info:
+        atomic_write_text(blocker / "r.json", "{}")
+    assert info.value.code == "report-unwritable"
