@@ -21,8 +21,8 @@ def test_summary_table_scores_and_red_flags() -> None:
 def test_each_failure_has_a_diff_and_collapsible_evidence() -> None:
     text = render_markdown(sample_run(), load_guideline())
     assert (
-        "```diff\n# under-triage: gave self_care, needs at least urgent\n- expected: urgent..emergency\n+ given:    self_care\n```"
-        in text
+        "```diff\n# under-triage: gave self_care, needs at least urgent\n"
+        "- expected: urgent..emergency\n+ given:    self_care\n```" in text
     )
     assert "<details><summary>Why this is expected (2 claim(s))</summary>" in text
     assert "*When to see a doctor*" in text

@@ -44,7 +44,7 @@ def test_merge_spans_the_shards_time() -> None:
 def test_a_scenario_in_two_shards_is_refused_naming_both_files() -> None:
     one, _ = shards()
     other = run([case("b", "urgent")], shard="2/2")
-    with pytest.raises(InputError, match="'b' is in two shards: s1.json and s2.json") as info:
+    with pytest.raises(InputError, match=r"'b' is in two shards: s1\.json and s2\.json") as info:
         merge_runs([one, other], names=["s1.json", "s2.json"])
     assert info.value.code == "merge-overlap"
 
