@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ._yaml import load_yaml, validation_problems
+from ._yaml import YamlDoc, load_yaml, validation_problems
 from .errors import CalfspecError, InputError, Location, UnknownIdError, YamlError
 from .models.guideline import (
     Advice,
@@ -42,7 +42,9 @@ __all__ = [
     "GuidelineInvalid",
     "data_dir",
     "expr_findings",
+    "field_location",
     "load_guideline",
+    "load_guideline_unchecked",
 ]
 
 SECTIONS = (
@@ -374,3 +376,35 @@ def load_guideline(root: str | Path | None = None) -> GuidelineIndex:
         raise GuidelineInvalid(problems)
     _CACHE[key] = index
     return index
+
+
+_DOC_CACHE: dict[tuple[str, int, int], YamlDoc] = {}
+
+
+def field_location(index: GuidelineIndex, section: str, item_id: str, *field_path: str | int) -> Location:
+    """File position of a field inside an item, e.g. a citation's excerpt.
+
+    ``field_location(index, "claims", "dvt-red-flag-signs", "citations", 0, "excerpt")``
+    gives the line and column of that excerpt. Falls back to the item's own
+    position when the file cannot be re-read or the field does not exist.
+    """
+    loc = index.where(section, item_id)
+    if loc.path is None or not field_path:
+        return loc
+    path = Path(loc.path)
+    try:
+        st = path.stat()
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        doc = _DOC_CACHE.get(key)
+        if doc is None:
+            doc = _DOC_CACHE[key] = load_yaml(path)
+    except (OSError, YamlError):
+        return loc
+    items = doc.data.get(section) if isinstance(doc.data, dict) else None
+    if not isinstance(items, list):
+        return loc
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("id") == item_id:
+            line, col = doc.locate((section, i, *field_path))
+            return Location(loc.path, line, col)
+    return loc

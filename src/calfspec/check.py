@@ -1,0 +1,496 @@
+"""Guideline lints: everything ``calfspec check`` reports, beyond what loading refuses.
+
+Loading (:func:`calfspec.guideline.load_guideline_unchecked`) already rejects
+unsafe or malformed YAML, duplicate keys and ids, schema violations (including
+excerpts over 30 words and claims without citations) and references to missing
+ids. On a guideline that loads, this module adds:
+
+``rule-pathway-urgency``
+    a rule's urgency differs from its pathway's, so the decision and the place
+    the patient is sent disagree;
+``red-flag-urgency``
+    a red flag below ``urgent``;
+``policy-pathway-urgency``
+    the policy's self-care or unresolved pathway has the wrong urgency;
+``unknown-advice``
+    a pathway lists advice that does not exist;
+``contradictory-rules``
+    rules A and B can both hold on one presentation, and B contraindicates
+    advice that A's pathway gives (A and B may be the same rule);
+``advice-never-given``
+    an advice item's ``indicated_when`` can never hold without its own
+    ``contraindicated_when``;
+``unused-finding``
+    a vocabulary entry no rule, condition or advice expression uses;
+``condition-incomplete``
+    a condition with no features or no risk factors;
+``orphan-interpretation``
+    an ``interpretation`` claim that no conflict record, rule, pathway, advice
+    or the policy cites (an interpretation must be there for a reason);
+``resolution-not-interpretation``
+    a conflict resolved by a claim that is not marked ``interpretation``.
+
+With the source texts (``--sources``):
+
+``section-not-found`` / ``excerpt-not-found``
+    a citation's section heading is not a line of the source, or its excerpt
+    does not occur (verbatim, whitespace and typographic quotes aside) below it;
+``exclusion-not-found``
+    an exclusion's excerpt does not occur in its source;
+``exclusion-covers-claim``
+    an exclusion covers a sentence that a claim cites: exclusions are for
+    non-clinical text only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CalfspecError, Location
+from .guideline import GuidelineIndex, expr_findings, field_location, load_guideline_unchecked
+from .models.guideline import (
+    AllOf,
+    AnyOf,
+    Basis,
+    Expr,
+    FindingIs,
+    NotOf,
+    PregnantIs,
+    RuleKind,
+    SideIs,
+)
+from .models.triage import FindingState, Presentation, Side
+from .models.urgency import Urgency
+from .rules import Truth, evaluate
+from .sources import (
+    SourceText,
+    cited_span,
+    claimed_sentences,
+    excluded_sentences,
+    load_sources,
+    sentences_excluded_by,
+)
+
+__all__ = ["CheckReport", "Problem", "check_guideline", "co_satisfiable"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the guideline, where it is, and what to do."""
+
+    code: str
+    message: str
+    location: Location
+    hint: str | None = None
+
+    def render(self) -> str:
+        """``path:line:col: code: message`` (the hint, if any, on the next line)."""
+        text = f"{self.location.render()}: {self.code}: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+    def to_json(self) -> dict[str, str | int | None]:
+        """A plain mapping for ``--json``."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "path": self.location.path,
+            "line": self.location.line,
+            "col": self.location.col,
+            "hint": self.hint,
+        }
+
+    @classmethod
+    def from_error(cls, error: CalfspecError) -> Problem:
+        """A loader error as a problem."""
+        return cls(error.code, error.message, error.location, error.hint)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of checking a guideline: counts of what it holds, and every problem."""
+
+    problems: tuple[Problem, ...]
+    counts: dict[str, int] = field(default_factory=dict)
+    sources_checked: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """No problems."""
+        return not self.problems
+
+
+COUNT_KEYS = (
+    "sources",
+    "claims",
+    "claims_stated",
+    "claims_interpretation",
+    "conditions",
+    "findings",
+    "red_flags",
+    "routine_rules",
+    "pathways",
+    "advice",
+    "conflicts",
+    "exclusions",
+)
+
+
+def check_guideline(
+    guideline_dir: str | Path | None = None, sources_dir: str | Path | None = None
+) -> CheckReport:
+    """Load and lint a guideline (the bundled one by default), optionally against its sources.
+
+    Problems in the guideline are returned, never raised. A missing or
+    unreadable source text is an input error and raises
+    :class:`~calfspec.errors.InputError`.
+    """
+    index, load_errors = load_guideline_unchecked(guideline_dir)
+    if index is None:
+        return CheckReport(tuple(Problem.from_error(e) for e in load_errors))
+    problems = [Problem.from_error(e) for e in load_errors]
+    problems.extend(_lint(index))
+    if sources_dir is not None:
+        texts = load_sources(index.guideline, sources_dir)
+        problems.extend(_source_problems(index, texts))
+    return CheckReport(tuple(problems), _counts(index, len(problems)), sources_dir is not None)
+
+
+def _counts(index: GuidelineIndex, problems: int) -> dict[str, int]:
+    g = index.guideline
+    stated = sum(1 for c in g.claims if c.basis is Basis.STATED)
+    return {
+        "sources": len(g.sources),
+        "claims": len(g.claims),
+        "claims_stated": stated,
+        "claims_interpretation": len(g.claims) - stated,
+        "conditions": len(g.conditions),
+        "findings": len(g.findings),
+        "red_flags": len(index.red_flags),
+        "routine_rules": len(g.rules) - len(index.red_flags),
+        "pathways": len(g.pathways),
+        "advice": len(g.advice),
+        "conflicts": len(g.conflicts),
+        "exclusions": len(g.exclusions),
+        "problems": problems,
+    }
+
+
+def _lint(index: GuidelineIndex) -> Iterator[Problem]:
+    yield from _urgency_problems(index)
+    yield from _pathway_advice_problems(index)
+    yield from _contradictions(index)
+    yield from _advice_never_given(index)
+    yield from _unused_findings(index)
+    yield from _incomplete_conditions(index)
+    yield from _interpretation_problems(index)
+
+
+def _urgency_problems(index: GuidelineIndex) -> Iterator[Problem]:
+    for rule in index.guideline.rules:
+        pathway = index.pathways.get(rule.pathway)
+        if rule.kind is RuleKind.RED_FLAG and rule.urgency < Urgency.URGENT:
+            yield Problem(
+                "red-flag-urgency",
+                f"red flag {rule.id!r} has urgency {rule.urgency.value}; a red flag is urgent or emergency",
+                field_location(index, "rules", rule.id, "urgency"),
+                "make it a routine_review rule, or raise its urgency",
+            )
+        if pathway is not None and pathway.urgency is not rule.urgency:
+            yield Problem(
+                "rule-pathway-urgency",
+                f"rule {rule.id!r} has urgency {rule.urgency.value} but its pathway "
+                f"{pathway.id!r} has {pathway.urgency.value}",
+                field_location(index, "rules", rule.id, "pathway"),
+                "send the rule to a pathway of the same urgency",
+            )
+    meta = index.meta
+    expected = (
+        (meta.policy.self_care_pathway, Urgency.SELF_CARE, "self_care_pathway"),
+        (meta.policy.unresolved_pathway, meta.policy.unresolved_red_flag_urgency, "unresolved_pathway"),
+    )
+    for pathway_id, urgency, key in expected:
+        pathway = index.pathways.get(pathway_id)
+        if pathway is not None and pathway.urgency is not urgency:
+            yield Problem(
+                "policy-pathway-urgency",
+                f"policy {key} {pathway_id!r} has urgency {pathway.urgency.value}, expected {urgency.value}",
+                index.where("guideline", meta.id),
+                "point the policy at a pathway of the matching urgency",
+            )
+
+
+def _pathway_advice_problems(index: GuidelineIndex) -> Iterator[Problem]:
+    for pathway in index.guideline.pathways:
+        for i, ref in enumerate(pathway.advice):
+            if ref not in index.advice:
+                yield Problem(
+                    "unknown-id",
+                    f"pathway {pathway.id!r} refers to unknown advice {ref!r}",
+                    field_location(index, "pathways", pathway.id, "advice", i),
+                    f"define advice {ref!r} in guideline/ or fix the spelling",
+                )
+
+
+# --- satisfiability -----------------------------------------------------------------------
+
+
+def _atoms(expr: Expr) -> Iterator[Expr]:
+    if isinstance(expr, FindingIs | SideIs | PregnantIs):
+        yield expr
+    elif isinstance(expr, AllOf):
+        for part in expr.all:
+            yield from _atoms(part)
+    elif isinstance(expr, AnyOf):
+        for part in expr.any:
+            yield from _atoms(part)
+    elif isinstance(expr, NotOf):
+        yield from _atoms(expr.not_)
+
+
+_Choice = tuple[str, tuple[object, ...]]
+_KNOWN_SIDES = (Side.LEFT, Side.RIGHT, Side.BOTH)
+_KNOWN_STATES = (FindingState.PRESENT, FindingState.ABSENT)
+
+
+def co_satisfiable(*exprs: Expr) -> Presentation | None:
+    """A presentation on which every expression is true, or ``None`` if there is none.
+
+    Searches assignments of the atoms the expressions mention (findings
+    present/absent, side, pregnancy), pruning with three-valued evaluation:
+    under a partial assignment (the rest unknown), *false* means no completion
+    can satisfy, and *true* means every completion does, so the witness may
+    leave findings unknown.
+    """
+    goal: Expr = AllOf(all=exprs)
+    atoms = list(_atoms(goal))
+    choices: list[_Choice] = []
+    if any(isinstance(a, SideIs) for a in atoms):
+        choices.append(("side", _KNOWN_SIDES))
+    if any(isinstance(a, PregnantIs) for a in atoms):
+        choices.append(("pregnant", _KNOWN_STATES))
+    seen: list[str] = []
+    for a in atoms:
+        if isinstance(a, FindingIs) and a.finding not in seen:
+            seen.append(a.finding)
+    choices.extend((f"finding:{f}", _KNOWN_STATES) for f in seen)
+
+    def build(assignment: dict[str, object]) -> Presentation:
+        findings = {k[8:]: v for k, v in assignment.items() if k.startswith("finding:")}
+        return Presentation.model_validate(
+            {
+                "side": assignment.get("side", Side.UNKNOWN),
+                "pregnant": assignment.get("pregnant", FindingState.UNKNOWN),
+                "findings": findings,
+            }
+        )
+
+    def search(i: int, assignment: dict[str, object]) -> Presentation | None:
+        presentation = build(assignment)
+        truth = evaluate(goal, presentation)
+        if truth is Truth.TRUE:
+            return presentation
+        if truth is Truth.FALSE or i == len(choices):
+            return None
+        name, values = choices[i]
+        for value in values:
+            found = search(i + 1, {**assignment, name: value})
+            if found is not None:
+                return found
+        return None
+
+    return search(0, {})
+
+
+def _describe(presentation: Presentation) -> str:
+    """A short human description of a witness presentation."""
+    parts = [f"{k} {v.value}" for k, v in presentation.findings.items() if v is not FindingState.UNKNOWN]
+    if presentation.side is not Side.UNKNOWN:
+        parts.append(f"side {presentation.side.value}")
+    if presentation.pregnant is not FindingState.UNKNOWN:
+        parts.append(f"pregnant {presentation.pregnant.value}")
+    return ", ".join(parts) or "any presentation"
+
+
+def _contradictions(index: GuidelineIndex) -> Iterator[Problem]:
+    rules = index.guideline.rules
+    for giver in rules:
+        pathway = index.pathways.get(giver.pathway)
+        if pathway is None or not pathway.advice:
+            continue
+        given = set(pathway.advice)
+        for forbidder in rules:
+            clash = [a for a in forbidder.contraindicates if a in given]
+            if not clash:
+                continue
+            witness = co_satisfiable(giver.when, forbidder.when)
+            if witness is None:
+                continue
+            if forbidder.id == giver.id:
+                message = (
+                    f"rule {giver.id!r} contraindicates advice {', '.join(clash)} "
+                    f"that its own pathway {pathway.id!r} gives"
+                )
+            else:
+                message = (
+                    f"rules {giver.id!r} and {forbidder.id!r} can hold together "
+                    f"(e.g. {_describe(witness)}), but {forbidder.id!r} contraindicates advice "
+                    f"{', '.join(clash)} that {giver.id!r}'s pathway {pathway.id!r} gives"
+                )
+            yield Problem(
+                "contradictory-rules",
+                message,
+                field_location(index, "rules", forbidder.id, "contraindicates"),
+                f"drop the advice from pathway {pathway.id!r}, or make the rules exclusive",
+            )
+
+
+def _advice_never_given(index: GuidelineIndex) -> Iterator[Problem]:
+    for advice in index.guideline.advice:
+        if advice.indicated_when is None or advice.contraindicated_when is None:
+            continue
+        if co_satisfiable(advice.indicated_when, NotOf(not_=advice.contraindicated_when)) is None:
+            yield Problem(
+                "advice-never-given",
+                f"advice {advice.id!r} can never be given: whenever it is indicated it is contraindicated",
+                field_location(index, "advice", advice.id, "contraindicated_when"),
+                "narrow contraindicated_when or widen indicated_when",
+            )
+
+
+def _used_findings(index: GuidelineIndex) -> set[str]:
+    g = index.guideline
+    used: set[str] = set()
+    exprs: list[Expr] = [r.when for r in g.rules]
+    for cond in g.conditions:
+        used.update(cond.features)
+        used.update(cond.risk_factors)
+        if cond.suggested_by is not None:
+            exprs.append(cond.suggested_by)
+    for adv in g.advice:
+        exprs.extend(e for e in (adv.indicated_when, adv.contraindicated_when) if e is not None)
+    for expr in exprs:
+        used.update(expr_findings(expr))
+    return used
+
+
+def _unused_findings(index: GuidelineIndex) -> Iterator[Problem]:
+    used = _used_findings(index)
+    for finding in index.guideline.findings:
+        if finding.id not in used:
+            yield Problem(
+                "unused-finding",
+                f"finding {finding.id!r} is not used by any rule, condition or advice",
+                index.where("findings", finding.id),
+                "use it (a condition's features or risk factors, or an expression) or remove it",
+            )
+
+
+def _incomplete_conditions(index: GuidelineIndex) -> Iterator[Problem]:
+    for cond in index.guideline.conditions:
+        missing = [name for name in ("features", "risk_factors") if not getattr(cond, name)]
+        if missing:
+            yield Problem(
+                "condition-incomplete",
+                f"condition {cond.id!r} has no {' and no '.join(m.replace('_', ' ') for m in missing)}",
+                index.where("conditions", cond.id),
+                "list them from the sources; where no source names them, record a gap in conflicts.yaml",
+            )
+
+
+def _interpretation_problems(index: GuidelineIndex) -> Iterator[Problem]:
+    g = index.guideline
+    cited: set[str] = set(g.meta.policy.claims)
+    for conflict in g.conflicts:
+        cited.update(conflict.resolution_claims)
+        for pos in conflict.positions:
+            cited.update(pos.claims)
+    for rule in g.rules:
+        cited.update(rule.claims)
+    for pathway in g.pathways:
+        cited.update(pathway.claims)
+    for adv in g.advice:
+        cited.update(adv.claims)
+    for claim in g.claims:
+        if claim.basis is Basis.INTERPRETATION and claim.id not in cited:
+            yield Problem(
+                "orphan-interpretation",
+                f"interpretation {claim.id!r} is not cited by any conflict record, rule, pathway, "
+                "advice or the policy",
+                index.where("claims", claim.id),
+                "cite it where it is used (usually as a conflict's resolution_claims), or remove it",
+            )
+    for conflict in g.conflicts:
+        for i, ref in enumerate(conflict.resolution_claims):
+            resolution = index.claims.get(ref)
+            if resolution is not None and resolution.basis is not Basis.INTERPRETATION:
+                yield Problem(
+                    "resolution-not-interpretation",
+                    f"conflict {conflict.id!r} is resolved by claim {ref!r}, which is not an interpretation",
+                    field_location(index, "conflicts", conflict.id, "resolution_claims", i),
+                    "a resolution is our reading and needs sign-off: mark it basis: interpretation",
+                )
+
+
+# --- against the source texts ------------------------------------------------------------
+
+
+def _source_problems(index: GuidelineIndex, texts: dict[str, SourceText]) -> Iterator[Problem]:
+    g = index.guideline
+    for claim in g.claims:
+        for i, c in enumerate(claim.citations):
+            text = texts.get(c.source)
+            if text is None:
+                continue
+            if text.find_line(c.section) is None:
+                yield Problem(
+                    "section-not-found",
+                    f"claim {claim.id!r}: section {c.section!r} is not a heading line of {text.path}",
+                    field_location(index, "claims", claim.id, "citations", i, "section"),
+                    "copy the heading the passage sits under, as it is written in the source",
+                )
+            if cited_span(text, c.section, c.excerpt) is None:
+                elsewhere = bool(text.find_all(c.excerpt))
+                where = f"under section {c.section!r}" if elsewhere else "anywhere"
+                yield Problem(
+                    "excerpt-not-found",
+                    f"claim {claim.id!r}: excerpt not found verbatim {where} in {text.path}: "
+                    f"{_short(c.excerpt)!r}",
+                    field_location(index, "claims", claim.id, "citations", i, "excerpt"),
+                    "copy the excerpt exactly from the source (only whitespace and typographic "
+                    "quotes are normalised)",
+                )
+    for exc in g.exclusions:
+        text = texts.get(exc.source)
+        if text is not None and not text.find_all(exc.excerpt):
+            yield Problem(
+                "exclusion-not-found",
+                f"exclusion {exc.id!r}: excerpt not found in {text.path}: {_short(exc.excerpt)!r}",
+                field_location(index, "exclusions", exc.id, "excerpt"),
+                "copy the excerpt exactly from the source",
+            )
+    for text in texts.values():
+        overlap = claimed_sentences(g, text) & excluded_sentences(g, text)
+        for sentence in sorted(overlap):
+            s = text.sentences[sentence]
+            for exc_id in _exclusions_covering(index, text, sentence):
+                yield Problem(
+                    "exclusion-covers-claim",
+                    f"exclusion {exc_id!r} covers a sentence a claim cites ({text.path}:{s.line}): "
+                    f"{_short(s.text)!r}",
+                    field_location(index, "exclusions", exc_id, "excerpt"),
+                    "exclusions are for non-clinical text: narrow the excerpt or its scope",
+                )
+
+
+def _exclusions_covering(index: GuidelineIndex, text: SourceText, sentence: int) -> Iterable[str]:
+    for exc in index.guideline.exclusions:
+        if exc.source == text.source_id and sentence in sentences_excluded_by(text, exc.excerpt, exc.scope):
+            yield exc.id
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
