@@ -398,9 +398,14 @@ class CommandImplementation:
         except TimeoutError:  # pragma: no cover - SIGKILL does not fail on Linux
             _kill_group(child.pid, signal.SIGKILL)
             await child.proc.wait()
-        for task in child.tasks:
-            if task is not asyncio.current_task():
-                task.cancel()
+        # The subprocess transport only finishes once every pipe is closed: close
+        # stdin, and let the readers reach end of file (the group is dead, so they do).
+        stdin = child.proc.stdin
+        if stdin is not None and not stdin.is_closing():
+            stdin.close()
+        _, late = await asyncio.wait(child.tasks, timeout=5.0)
+        for task in late:  # pragma: no cover - a pipe held open by an unkillable process
+            task.cancel()
         await asyncio.gather(*child.tasks, return_exceptions=True)
 
     async def _stop(self, child: _Child) -> None:

@@ -202,7 +202,8 @@ class OpenAIImplementation:
             temperature = float(options.get("temperature", "0"))
         except ValueError:
             raise SpecError(
-                f"temperature must be a number, got {options['temperature']!r}"
+                f"temperature must be a number, got {options['temperature']!r}",
+                hint="e.g. openai:MODEL@BASE_URL#temperature=0",
             ) from None
         self._model = model
         self._temperature = temperature

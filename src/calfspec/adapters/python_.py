@@ -256,6 +256,19 @@ def _load_file(path_text: str) -> object:
     return module
 
 
+def _own_callables(owner: object, limit: int = 20) -> list[str]:
+    """Public callables defined in ``owner`` itself (not imported into it), for hints."""
+    home = getattr(owner, "__name__", None)
+    names = sorted(
+        n
+        for n in dir(owner)
+        if not n.startswith("_")
+        and callable(value := getattr(owner, n))
+        and getattr(value, "__module__", home) == home
+    )
+    return names[:limit] + (["..."] if len(names) > limit else [])
+
+
 def load_python(target: str, name: str) -> Implementation:
     """Load ``MODULE:CALLABLE`` or ``path/to/file.py:CALLABLE`` (the part after ``python:``)."""
     module_text, sep, attr_path = target.rpartition(":")
@@ -271,10 +284,7 @@ def load_python(target: str, name: str) -> Implementation:
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            public = sorted(
-                n for n in dir(owner) if not n.startswith("_") and callable(getattr(owner, n))
-            )
-            listed = ", ".join(public[:12]) + (" ..." if len(public) > 12 else "")
+            listed = ", ".join(_own_callables(owner))
             raise SpecError(
                 f"{module_text} has no attribute {attr_path!r}",
                 hint=f"callables it defines: {listed}" if listed else "it defines no callables",
