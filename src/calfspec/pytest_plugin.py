@@ -1,15 +1,682 @@
-"""pytest plugin for calfspec (registered through the ``pytest11`` entry point).
+"""The pytest plugin: golden scenarios as test items inside an implementer's own pytest run.
 
-Imports lazily: nothing heavy is imported unless ``--calfspec-impl`` is given.
-The scenario collection itself is being built (see the pytest plugin work in issue #4).
+``pytest --calfspec-impl SPEC`` adds one test item per selected scenario,
+named by its id, under a virtual ``calfspec`` node (so ``-k``, ``--deselect``,
+``-x`` and ``--junitxml`` work as for any test). It is a thin layer over
+:mod:`calfspec.runner`: the runner judges, the plugin only maps verdicts onto
+pytest outcomes:
+
+* **pass** -> passed;
+* **fail** at or above ``--calfspec-fail-on`` -> failed, with expected vs
+  given urgency, every failure with its severity, and the source excerpts of
+  the claims behind the expectation;
+* **fail** below ``--calfspec-fail-on`` (over-triage, by default) -> xfailed,
+  with the failure as the reason: visible in the summary line and with
+  ``-rx``, but not failing the run. ``--runxfail`` turns them into failures;
+* **error** (no valid answer: crash, timeout, schema violation) -> a pytest
+  *error*, never a pass.
+
+Installing calfspec registers this module through the ``pytest11`` entry
+point, so it is imported by every pytest run in that environment. At import it
+therefore touches only pytest and the standard library; calfspec's models,
+adapters and runner are imported only once ``--calfspec-impl`` is given, and
+without that option every hook returns at once. See docs/pytest-plugin.md.
 """
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import pytest
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from _pytest._code.code import TerminalRepr
+
+    from .adapters.base import Implementation
+    from .guideline import GuidelineIndex
+    from .invariants import Fuzzer, Invariant, InvariantReport
+    from .models.results import CaseResult
+    from .runner import RunOptions
+    from .scenarios import LoadedScenario
+
+__all__ = [
+    "CalfspecRun",
+    "InvariantItem",
+    "InvariantSuite",
+    "InvariantViolated",
+    "ScenarioFailure",
+    "ScenarioItem",
+    "ScenarioSuite",
+]
+
+_RUN_KEY = pytest.StashKey["CalfspecRun"]()
+
+_SUITE_NAME = "calfspec"
+"""Node id of the virtual collector holding the scenario items: ``calfspec::<scenario-id>``."""
+
+_CLOSE_TIMEOUT_S = 10.0
+"""How long closing the implementation may take at the end of the session."""
+
+_CITATIONS_SHOWN = 2
+"""Citations shown per claim in a failure; the rest are counted (the guideline has them all)."""
+
+_WIDTH = 200
+"""Longest excerpt of an implementation's free text (rationale, raw reply) shown in a failure."""
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the timeout must be above 0 seconds")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: need at least 1")
+    return value
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the calfspec option group."""
-    group = parser.getgroup("calfspec", "calfspec conformance suite")
-    group.addoption("--calfspec-impl", default=None, metavar="SPEC", help="Implementation spec to test.")
+    """Register the ``--calfspec-*`` options in their own help group."""
+    group = parser.getgroup("calfspec", "calfspec: golden calf-pain triage scenarios as tests")
+    group.addoption(
+        "--calfspec-impl",
+        metavar="SPEC",
+        default=None,
+        help="Run the golden scenarios against this implementation: reference, python:MODULE:CALLABLE, "
+        "python:FILE.py:CALLABLE, cmd:COMMAND, http(s)://URL, openai:... or an entry-point name. "
+        "Without it the plugin does nothing.",
+    )
+    group.addoption(
+        "--calfspec-scenarios",
+        metavar="PATH",
+        default=None,
+        help="A scenario file or folder (default: the suite bundled with calfspec).",
+    )
+    group.addoption(
+        "--calfspec-guideline",
+        metavar="DIR",
+        default=None,
+        help="A guideline folder (default: the guideline bundled with calfspec).",
+    )
+    group.addoption(
+        "--calfspec-tag",
+        metavar="TAG",
+        action="append",
+        default=[],
+        help="Collect only scenarios with this tag (repeatable; any tag matches).",
+    )
+    group.addoption(
+        "--calfspec-timeout",
+        metavar="S",
+        type=_positive_float,
+        default=30.0,
+        help="Seconds the implementation has per answer before the case is an error (default: 30).",
+    )
+    group.addoption(
+        "--calfspec-concurrency",
+        metavar="N",
+        type=_positive_int,
+        default=8,
+        help="Cases sent at once: a scenario item also starts up to N-1 of the items after it "
+        "(default: 8; 1 runs strictly one case per item).",
+    )
+    group.addoption(
+        "--calfspec-fail-on",
+        choices=("safety", "quality"),
+        default="safety",
+        help="Lowest failure severity that fails a test (default: safety). Failures below it "
+        "(over-triage, by default) are reported as xfailed.",
+    )
+    group.addoption(
+        "--calfspec-invariants",
+        action="store_true",
+        default=False,
+        help="Also collect one test per safety invariant (calfspec::invariants::NAME), searched with hypothesis.",
+    )
+    group.addoption(
+        "--calfspec-examples",
+        metavar="N",
+        type=_positive_int,
+        default=100,
+        help="With --calfspec-invariants: examples hypothesis generates per invariant (default: 100).",
+    )
+    group.addoption(
+        "--calfspec-seed",
+        metavar="SEED",
+        type=int,
+        default=0,
+        help="With --calfspec-invariants: the seed, so a search can be reproduced (default: 0).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Create the session's run state when ``--calfspec-impl`` is given; nothing is imported yet."""
+    spec = config.getoption("calfspec_impl", None)
+    if spec is None:
+        return
+    config.stash[_RUN_KEY] = CalfspecRun(config, spec)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """One header line naming the implementation and the scenarios."""
+    run = config.stash.get(_RUN_KEY, None)
+    if run is None:
+        return None
+    where = config.getoption("calfspec_scenarios") or "bundled suite"
+    return f"calfspec: implementation {run.spec}, scenarios {where}, fail on {run.fail_on}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Append the scenario items before ``-k``, ``-m`` and ``--deselect`` filter the list.
+
+    The scenarios are not files under the rootdir, so they are collected from a
+    virtual node once per session. ``tryfirst`` puts this hook before pytest's
+    own deselection, so selection by scenario id and tag works as usual.
+    """
+    run = config.stash.get(_RUN_KEY, None)
+    if run is None:
+        return
+    run.load()
+    suite = ScenarioSuite.from_parent(session, name=_SUITE_NAME, nodeid=_SUITE_NAME)
+    items.extend(session.genitems(suite))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Remember which scenario items survived selection, in run order, for batching."""
+    run = session.config.stash.get(_RUN_KEY, None)
+    if run is not None:
+        run.set_order([item for item in session.items if isinstance(item, ScenarioItem)])
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """A one-line tally of the verdicts, in calfspec's own terms."""
+    run = terminalreporter.config.stash.get(_RUN_KEY, None)
+    if run is None or not run.finished:
+        return
+    terminalreporter.write_sep("-", "calfspec")
+    terminalreporter.write_line(run.summary())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Close the implementation (stop its process, close its client) and the event loop."""
+    run = session.config.stash.get(_RUN_KEY, None)
+    if run is not None:
+        run.close()
+
+
+class ScenarioFailure(Exception):
+    """Raised by a scenario item whose decision failed at or above ``--calfspec-fail-on``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class InvariantViolated(Exception):
+    """Raised by an invariant item when hypothesis found a (shrunk) counterexample."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class _StartFailed(Exception):
+    """The implementation could not be started for the invariant search."""
+
+
+class _CaseCrashed(Exception):
+    """calfspec itself raised while running a case: a bug, reported with its traceback."""
+
+
+class CalfspecRun:
+    """Everything the plugin holds for one pytest session.
+
+    One implementation instance is started before the first case and closed at
+    the end of the session; one event loop, owned here, runs every call to it.
+    Results are cached per scenario id, so a batch run for one item serves the
+    items after it.
+    """
+
+    def __init__(self, config: pytest.Config, spec: str) -> None:
+        self.config = config
+        self.spec = spec
+        self.fail_on: str = config.getoption("calfspec_fail_on")
+        self.scenarios: list[LoadedScenario] = []
+        self.invariants: list[Invariant] = []
+        self._fuzzer: Fuzzer | None = None
+        self._fuzzer_error: str | None = None
+        self.finished: list[CaseResult] = []
+        self._guideline: GuidelineIndex | None = None
+        self._impl: Implementation | None = None
+        self._options: RunOptions | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._start_error: str | None = None
+        self._order: list[ScenarioItem] = []
+        self._position: dict[str, int] = {}
+        self._results: dict[str, CaseResult | BaseException] = {}
+
+    # -- collection ------------------------------------------------------------
+
+    def load(self) -> None:
+        """Load the guideline, the scenarios and the implementation spec.
+
+        Any invalid input (a malformed scenario, an unknown id, a bad spec) is a
+        usage error, exit status 4, before any case is sent: the same contract
+        as ``calfspec run``.
+        """
+        from .adapters import load_implementation
+        from .errors import CalfspecError
+        from .guideline import load_guideline
+        from .runner import RunOptions
+        from .scenarios import load_scenarios, select_scenarios
+
+        option = self.config.getoption
+        try:
+            self._guideline = load_guideline(option("calfspec_guideline"))
+            loaded = load_scenarios(option("calfspec_scenarios"), self._guideline)
+            self.scenarios = select_scenarios(loaded, tags=option("calfspec_tag"))
+            self._impl = load_implementation(self.spec, self._guideline)
+        except CalfspecError as exc:
+            render = getattr(exc, "render", None)
+            raise pytest.UsageError("calfspec: " + (render() if callable(render) else str(exc))) from None
+        self._options = RunOptions(
+            concurrency=option("calfspec_concurrency"),
+            timeout=option("calfspec_timeout"),
+        )
+        if option("calfspec_invariants"):
+            from .invariants import derive_invariants
+
+            self.invariants = list(derive_invariants(self._guideline))
+
+    @property
+    def guideline(self) -> GuidelineIndex:
+        """The loaded guideline (after :meth:`load`)."""
+        assert self._guideline is not None, "CalfspecRun.load() was not called"
+        return self._guideline
+
+    @property
+    def implementation_name(self) -> str:
+        """The implementation's name for messages (secrets removed by the adapter)."""
+        return self._impl.name if self._impl is not None else self.spec
+
+    def set_order(self, items: Sequence[ScenarioItem]) -> None:
+        """The scenario items that will run, in order; batches look ahead in this list."""
+        self._order = list(items)
+        self._position = {item.loaded.id: i for i, item in enumerate(self._order)}
+
+    # -- running ---------------------------------------------------------------
+
+    def result_for(self, item: ScenarioItem) -> CaseResult:
+        """The judged result for ``item``, running it (and a few items after it) if needed."""
+        sid = item.loaded.id
+        if sid not in self._results:
+            self._run_batch(item)
+        outcome = self._results[sid]
+        if isinstance(outcome, BaseException):
+            raise _CaseCrashed(f"calfspec raised while running scenario {sid}") from outcome
+        return outcome
+
+    @property
+    def start_error(self) -> str | None:
+        """Why the implementation could not be started, if it could not."""
+        self._ensure_started()
+        return self._start_error
+
+    def _ensure_started(self) -> asyncio.AbstractEventLoop:
+        if self._loop is not None:
+            return self._loop
+        import asyncio
+
+        from .errors import CalfspecError
+
+        assert self._impl is not None, "CalfspecRun.load() was not called"
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(self._impl.start())
+        except CalfspecError as exc:
+            self._start_error = getattr(exc, "message", str(exc))
+        except Exception as exc:  # containment: a broken implementation must not crash pytest
+            self._start_error = f"{type(exc).__name__}: {exc}"
+        return self._loop
+
+    def _run_batch(self, item: ScenarioItem) -> None:
+        import asyncio
+
+        from .runner import run_case
+
+        loop = self._ensure_started()
+        assert self._options is not None
+        impl, options, guideline = self._impl, self._options, self.guideline
+        assert impl is not None
+        # Look ahead: this item and the next not-yet-run items, up to the concurrency
+        # limit, so a slow (HTTP, chat) implementation is not called one case at a time.
+        start = self._position.get(item.loaded.id)
+        batch = [item]
+        if start is not None:
+            for later in self._order[start + 1 :]:
+                if len(batch) >= options.concurrency:
+                    break
+                if later.loaded.id not in self._results:
+                    batch.append(later)
+
+        async def run_all() -> list[CaseResult | BaseException]:
+            return await asyncio.gather(
+                *(run_case(impl, it.loaded, guideline, options) for it in batch), return_exceptions=True
+            )
+
+        for it, outcome in zip(batch, loop.run_until_complete(run_all()), strict=True):
+            if isinstance(outcome, (KeyboardInterrupt, SystemExit)):
+                raise outcome
+            self._results[it.loaded.id] = outcome
+            if not isinstance(outcome, BaseException):
+                self.finished.append(outcome)
+
+    def check_invariant(self, invariant: Invariant) -> InvariantReport:
+        """Search one invariant with the session's fuzzer (started at the first invariant)."""
+        from .adapters import load_implementation
+        from .errors import CalfspecError
+        from .invariants import Fuzzer, FuzzOptions
+
+        if self._fuzzer is None and self._fuzzer_error is None:
+            # The fuzzer owns its event loop and started implementation (calfspec.invariants
+            # offers no way to share ours), so invariants get a second instance of the
+            # implementation, started once here and closed at the end of the session.
+            option = self.config.getoption
+            options = FuzzOptions(
+                examples=option("calfspec_examples"), seed=option("calfspec_seed"), timeout=option("calfspec_timeout")
+            )
+            fuzzer = Fuzzer(load_implementation(self.spec, self.guideline), self.guideline, options)
+            try:
+                self._fuzzer = fuzzer.__enter__()
+            except CalfspecError as exc:
+                self._fuzzer_error = getattr(exc, "message", str(exc))
+            except Exception as exc:  # containment, as for the scenarios
+                self._fuzzer_error = f"{type(exc).__name__}: {exc}"
+        if self._fuzzer is None:
+            raise _StartFailed(self._fuzzer_error or "unknown cause")
+        return self._fuzzer.check(invariant)
+
+    def close(self) -> None:
+        """Close the implementation(s) and the loop; safe to call more than once."""
+        fuzzer, self._fuzzer = self._fuzzer, None
+        if fuzzer is not None:
+            try:
+                fuzzer.__exit__(None, None, None)
+            except Exception as exc:  # report it, but never turn a finished run into a crash
+                self.config.issue_config_time_warning(
+                    pytest.PytestWarning(f"calfspec: closing {self.implementation_name} failed: {exc}"), stacklevel=2
+                )
+        loop, self._loop = self._loop, None
+        if loop is None:
+            return
+        import asyncio
+
+        try:
+            if self._impl is not None and self._start_error is None:
+                loop.run_until_complete(asyncio.wait_for(self._impl.close(), _CLOSE_TIMEOUT_S))
+        except Exception as exc:  # report it, but never turn a finished run into a crash
+            self.config.issue_config_time_warning(
+                pytest.PytestWarning(f"calfspec: closing {self.implementation_name} failed: {exc}"), stacklevel=2
+            )
+        finally:
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    # -- reporting -------------------------------------------------------------
+
+    def summary(self) -> str:
+        """``N case(s) against SPEC: P passed, F failed (S safety, Q quality), E error(s); U under-triaged``."""
+        from .models.results import FailureKind, Severity, Verdict
+
+        cases = self.finished
+        passed = sum(c.verdict is Verdict.PASS for c in cases)
+        safety = sum(c.verdict is Verdict.FAIL and c.severity is Severity.SAFETY for c in cases)
+        quality = sum(c.verdict is Verdict.FAIL and c.severity is Severity.QUALITY for c in cases)
+        errors = sum(c.verdict is Verdict.ERROR for c in cases)
+        under = sum(any(f.kind is FailureKind.UNDER_TRIAGE for f in c.failures) for c in cases)
+        return (
+            f"{len(cases)} scenario(s) against {self.implementation_name}: {passed} passed, "
+            f"{safety + quality} failed ({safety} safety, {quality} quality), {errors} error(s); "
+            f"{under} under-triaged"
+        )
+
+
+class ScenarioSuite(pytest.Collector):
+    """The virtual ``calfspec`` node: one :class:`ScenarioItem` per selected scenario."""
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        """The scenario items, then (with ``--calfspec-invariants``) the invariant items."""
+        run = self.config.stash[_RUN_KEY]
+        nodes: list[pytest.Item | pytest.Collector] = [
+            ScenarioItem.from_parent(self, name=loaded.id, path=loaded.path, loaded=loaded) for loaded in run.scenarios
+        ]
+        if run.invariants:
+            nodes.append(InvariantSuite.from_parent(self, name="invariants"))
+        return nodes
+
+
+class InvariantSuite(pytest.Collector):
+    """``calfspec::invariants``: one :class:`InvariantItem` per safety invariant."""
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        """The invariants derived from the guideline, in their stable order."""
+        run = self.config.stash[_RUN_KEY]
+        return [InvariantItem.from_parent(self, name=inv.name, invariant=inv) for inv in run.invariants]
+
+
+class ScenarioItem(pytest.Item):
+    """One golden scenario as a test: run against the session's implementation, then judged."""
+
+    def __init__(self, *, loaded: LoadedScenario, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.loaded = loaded
+        # Tags become keywords, so ``-k dvt`` or ``-k "pregnancy and not near-miss"`` select by tag too.
+        self.extra_keyword_matches.update(loaded.scenario.tags)
+        self._result: CaseResult | None = None
+
+    @property
+    def run_state(self) -> CalfspecRun:
+        """The session's :class:`CalfspecRun`."""
+        return self.config.stash[_RUN_KEY]
+
+    def setup(self) -> None:
+        """Send the case (in a batch) and take its judged result.
+
+        An *error* verdict (no valid answer) fails here, so pytest reports it as
+        an error rather than a failure, as calfspec does.
+        """
+        from .models.results import Verdict
+
+        run = self.run_state
+        if run.start_error is not None:
+            pytest.fail(
+                f"no valid answer: implementation {run.implementation_name} failed to start: {run.start_error}",
+                pytrace=False,
+            )
+        self._result = run.result_for(self)
+        if self._result.verdict is Verdict.ERROR:
+            pytest.fail(_render_error(self._result, run), pytrace=False)
+
+    def runtest(self) -> None:
+        """Map the verdict: fail at or above ``--calfspec-fail-on``, xfail below it."""
+        from .models.results import Severity, Verdict
+
+        result = self._result
+        assert result is not None
+        if result.verdict is Verdict.PASS:
+            return
+        run = self.run_state
+        assert result.severity is not None
+        if result.severity.rank >= Severity(run.fail_on).rank:
+            raise ScenarioFailure(_render_failure(result, self.loaded, run))
+        pytest.xfail(
+            f"{result.severity.value} failure below --calfspec-fail-on={run.fail_on}: "
+            + "; ".join(f.message for f in result.failures)
+        )
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: str | None = None,
+    ) -> str | TerminalRepr:
+        """The judged failure in plain words, not a traceback of the plugin."""
+        if isinstance(excinfo.value, ScenarioFailure):
+            return excinfo.value.text
+        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        """The scenario file and the line of its id."""
+        line, _col = self.loaded.doc.locate(("id",))
+        return self.loaded.path, (line - 1 if line else None), f"calfspec scenario {self.name}"
+
+
+class InvariantItem(pytest.Item):
+    """One safety invariant as a test: hypothesis searches for a presentation that breaks it."""
+
+    def __init__(self, *, invariant: Invariant, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.invariant = invariant
+        self.extra_keyword_matches.add(invariant.family.value)
+
+    def runtest(self) -> None:
+        """Search; a counterexample fails the test, an implementation that cannot start errors it."""
+        run: CalfspecRun = self.config.stash[_RUN_KEY]
+        try:
+            report = run.check_invariant(self.invariant)
+        except _StartFailed as exc:
+            pytest.fail(
+                f"no valid answer: implementation {run.implementation_name} failed to start: {exc}", pytrace=False
+            )
+        if report.violation is not None:
+            raise InvariantViolated(_render_violation(report, run))
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: str | None = None,
+    ) -> str | TerminalRepr:
+        """The minimal counterexample in clinical words, not a traceback of the plugin."""
+        if isinstance(excinfo.value, InvariantViolated):
+            return excinfo.value.text
+        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        """Invariants come from the guideline, not from a file of their own."""
+        return self.path, None, f"calfspec invariant {self.name}"
+
+
+def _render_violation(report: InvariantReport, run: CalfspecRun) -> str:
+    """The broken invariant, what went wrong, and the shrunk case with the answers it got."""
+    from .invariants import describe_decision, describe_presentation
+
+    violation = report.violation
+    assert violation is not None
+    lines = [
+        f"{violation.kind.value}: " + "; ".join(violation.problems),
+        f"  invariant {report.name} against {run.implementation_name}: {report.description}",
+        f"  found after {report.examples} example(s) (seed {run.config.getoption('calfspec_seed')})"
+        + ("" if violation.reproducible else "; the shrunk case did not fail again on replay (nondeterministic?)"),
+    ]
+    if violation.case.relation:
+        lines.append(f"  relation: {violation.case.relation}")
+    for number, conversation in enumerate(violation.conversations, start=1):
+        lines.append(f"  request {number}:")
+        lines.extend(f"    {line}" for line in describe_presentation(conversation.request, run.guideline))
+        if conversation.answers:
+            answered = ", ".join(f"{k}={v.value}" for k, v in conversation.answers.items())
+            lines.append(f"    the harness answered: {answered}")
+        lines.append(f"    answer: {describe_decision(conversation.decision)}")
+    if report.claims:
+        lines.append("  claims: " + ", ".join(report.claims))
+    return "\n".join(lines)
+
+
+def _clip(text: str, limit: int = _WIDTH) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _render_failure(result: CaseResult, loaded: LoadedScenario, run: CalfspecRun) -> str:
+    """Expected vs given, each failure with its severity, and the claims behind the expectation."""
+    scenario = loaded.scenario
+    guideline = run.guideline
+    decision = result.decision
+    assert decision is not None
+    expected = (
+        result.expected_min.value
+        if result.expected_min is result.expected_max
+        else f"{result.expected_min.value}..{result.expected_max.value}"
+    )
+    severity = result.severity.value if result.severity else "unknown"
+    lines = [
+        # The first line is what pytest's short summary (-rf) shows: the failures themselves.
+        f"{severity} failure: " + "; ".join(f.message for f in result.failures),
+        f"  scenario {scenario.id} against {run.implementation_name}: {scenario.title}",
+        f"  urgency: expected {expected}, given {decision.urgency.value}",
+        "  failures:",
+        *(f"    [{f.severity.value}] {f.message}" for f in result.failures),
+        "  decision: "
+        + ", ".join(
+            f"{name}=[{', '.join(values)}]"
+            for name, values in (
+                ("pathways", decision.pathways),
+                ("advice", decision.advice),
+                ("conditions", decision.conditions),
+            )
+        ),
+    ]
+    if decision.rationale:
+        lines.append(f"  rationale: {_clip(decision.rationale)}")
+    answered = [f"{k}={v}" for exchange in result.transcript for k, v in exchange.answered.items()]
+    if answered:
+        lines.append(f"  follow-up: {len(result.transcript)} round(s); the harness answered " + ", ".join(answered))
+    lines.append("  why this is expected (cited claims):")
+    for claim_id in scenario.expect.claims:
+        claim = guideline.claims.get(claim_id)
+        if claim is None:  # load_scenarios rejects unknown claims; kept for a guideline edited mid-run
+            lines.append(f"    {claim_id}: (not in the guideline)")
+            continue
+        lines.append(f"    {claim.id} [{claim.basis.value}]: {claim.statement}")
+        for citation in claim.citations[:_CITATIONS_SHOWN]:
+            source = guideline.sources.get(citation.source)
+            title = source.title if source is not None else citation.source
+            lines.append(f'      {title}, "{citation.section}": "{citation.excerpt}"')
+        if len(claim.citations) > _CITATIONS_SHOWN:
+            lines.append(f"      (+{len(claim.citations) - _CITATIONS_SHOWN} more citation(s) in the guideline)")
+    line, col = loaded.doc.locate(("expect",))
+    lines.append(f"  expectation: {loaded.path}:{line}:{col}")
+    return "\n".join(lines)
+
+
+def _render_error(result: CaseResult, run: CalfspecRun) -> str:
+    """Why the case has no judged answer: the runner's cause, and what came back if anything."""
+    cause = result.error or "unknown cause"
+    prefix = f"case {result.scenario_id}: "
+    lines = [
+        # First line for the short summary: the cause, without the case id pytest already shows.
+        "no valid answer: " + (cause[len(prefix) :] if cause.startswith(prefix) else cause),
+        f"  scenario {result.scenario_id} against {run.implementation_name}; an error is never a pass",
+    ]
+    if result.raw_reply is not None:
+        lines.append(f"  raw reply: {_clip(result.raw_reply)!r}")
+    return "\n".join(lines)

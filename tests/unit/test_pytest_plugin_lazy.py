@@ -1,0 +1,41 @@
+"""The pytest plugin costs nothing at import: only pytest and the standard library.
+
+The plugin is imported by every pytest run in an environment where calfspec is
+installed (``pytest11`` entry point), so importing it must not pull in
+calfspec's pydantic models, adapters or runner, nor rich, httpx, hypothesis or
+jinja2. Checked in a fresh interpreter, where nothing else has imported them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("pydantic", "rich", "httpx", "hypothesis", "jinja2", "ruamel", "jsonschema", "click")
+
+PROBE = """
+import json, sys
+before = set(sys.modules)
+import calfspec.pytest_plugin
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def imported_by_plugin() -> list[str]:
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=60).stdout
+    modules: list[str] = json.loads(out)
+    return modules
+
+
+def test_importing_the_plugin_imports_no_heavy_third_party_module() -> None:
+    modules = imported_by_plugin()
+    assert "calfspec.pytest_plugin" in modules
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    assert heavy == [], f"the plugin imported {heavy[:10]} at import time"
+
+
+def test_importing_the_plugin_imports_no_other_calfspec_module() -> None:
+    modules = imported_by_plugin()
+    ours = sorted(m for m in modules if m.split(".")[0] == "calfspec")
+    assert ours == ["calfspec", "calfspec.pytest_plugin"]
