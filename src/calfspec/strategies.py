@@ -93,7 +93,7 @@ _SIDE_TRUE: dict[SideTest, frozenset[Side]] = {
     SideTest.LEFT: frozenset({Side.LEFT, Side.BOTH}),
     SideTest.RIGHT: frozenset({Side.RIGHT, Side.BOTH}),
 }
-_SIDE_ORDER = {Side.LEFT: 0, Side.RIGHT: 1, Side.BOTH: 2, Side.UNKNOWN: 3}
+_SIDE_ORDER = {Side.UNKNOWN: 0, Side.LEFT: 1, Side.RIGHT: 2, Side.BOTH: 3}
 
 _TRIGGERS = (
     "gardening",
