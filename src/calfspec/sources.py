@@ -42,6 +42,7 @@ __all__ = [
     "load_source_text",
     "load_sources",
     "normalise",
+    "parse_source_text",
     "sentences_excluded_by",
     "split_sentences",
 ]
@@ -241,7 +242,8 @@ def split_sentences(text: str) -> tuple[Sentence, ...]:
     return tuple(sentences)
 
 
-def _source_text(source_id: str, path: str, text: str) -> SourceText:
+def parse_source_text(source_id: str, text: str, path: str = "<text>") -> SourceText:
+    """A :class:`SourceText` from text already in memory (line endings made ``\\n``)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     norm, origin = _normalise_with_map(text)
     starts = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n")]
@@ -290,7 +292,7 @@ def load_source_text(source_id: str, path: str | Path) -> SourceText:
             line=raw[: exc.start].count(b"\n") + 1,
             hint="save the source text as UTF-8",
         ) from None
-    return _source_text(source_id, str(p), text.removeprefix("\ufeff"))
+    return parse_source_text(source_id, text.removeprefix("\ufeff"), str(p))
 
 
 def load_sources(guideline: Guideline, directory: str | Path) -> dict[str, SourceText]:
