@@ -34,7 +34,10 @@ four given levels, least urgent first, plus ``error``. A range row is used rathe
 than ``min`` alone so that a correct answer at the top of a range is not drawn as
 over-triage. The cells sum to the number of trials.
 
-Every function here is pure over :class:`~calfspec.models.results.RunResult`.
+Every function here is pure over :class:`~calfspec.models.results.RunResult`,
+and :func:`compute_metrics` depends only on the *set* of trials, not their
+order (sections are sorted by id), so merged shards score exactly like the
+unsplit run.
 """
 
 from __future__ import annotations
@@ -198,7 +201,7 @@ def case_stats(run: RunResult, z: float = Z95) -> dict[str, CaseStats]:
         for case in sorted(trials, key=lambda c: c.repeat):
             answers.setdefault(_answer_key(case), []).append(case.repeat)
         passed = sum(1 for c in trials if c.verdict is Verdict.PASS)
-        red_flags = tuple(dict.fromkeys(rf for c in trials for rf in c.red_flags))
+        red_flags = tuple(sorted({rf for c in trials for rf in c.red_flags}))
         out[sid] = CaseStats(
             scenario_id=sid,
             trials=len(trials),
@@ -265,7 +268,7 @@ def compute_metrics(run: RunResult, z: float = Z95) -> Metrics:
     emergency = [c for c in cases if c.expected_min is Urgency.EMERGENCY]
     emergency_hits = sum(1 for c in emergency if outcome(c) is not Outcome.ERROR and c.given is Urgency.EMERGENCY)
 
-    rules = list(dict.fromkeys(r for c in cases for r in (*c.red_flags, *c.near_miss)))
+    rules = sorted({r for c in cases for r in (*c.red_flags, *c.near_miss)})
     red_flags = tuple(
         RuleScore(
             rule=rule,
@@ -275,7 +278,7 @@ def compute_metrics(run: RunResult, z: float = Z95) -> Metrics:
         )
         for rule in rules
     )
-    condition_ids = list(dict.fromkeys(k for c in cases for k in c.conditions))
+    condition_ids = sorted({k for c in cases for k in c.conditions})
     conditions = tuple(
         ConditionScore(condition=k, tally=tally(c for c in cases if k in c.conditions)) for k in condition_ids
     )
@@ -303,5 +306,5 @@ def compute_metrics(run: RunResult, z: float = Z95) -> Metrics:
         red_flags=red_flags,
         conditions=conditions,
         confusion=_confusion(cases),
-        repeat_stats=tuple(stats.values()) if repeated else (),
+        repeat_stats=tuple(stats[sid] for sid in sorted(stats)) if repeated else (),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -123,3 +125,10 @@ def test_case_stats_are_consistent_with_the_trials(r: RunResult) -> None:
         assert s.flaky == (len(s.answers) > 1)
         if s.trials == 1:
             assert not s.flaky
+
+
+@given(runs(), st.randoms(use_true_random=False))
+def test_metrics_do_not_depend_on_trial_order(r: RunResult, rnd: random.Random) -> None:
+    shuffled = list(r.cases)
+    rnd.shuffle(shuffled)
+    assert compute_metrics(r) == compute_metrics(r.model_copy(update={"cases": tuple(shuffled)}))

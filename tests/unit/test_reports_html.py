@@ -66,9 +66,9 @@ def test_red_flag_table_and_every_failing_case_with_diff_and_excerpts() -> None:
     html = render_html(sample_run(), load_guideline())
     rows = [a["data-rule"] for t, a in tags(html) if t == "tr" and a.get("class") == "red-flag-row"]
     assert rows == [
+        "cold-or-pale-leg",
         "dvt-swollen-warm-red-calf",
         "pe-breathlessness-chest-pain-haemoptysis",
-        "cold-or-pale-leg",
         "tear-sudden-pop-difficulty-walking",
     ]
     failing = [a["data-scenario"] for t, a in tags(html) if t == "article"]

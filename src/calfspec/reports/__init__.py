@@ -12,20 +12,19 @@ Formats:
 
 For every format but ``console``, ``PATH`` ``-`` means stdout. A file is written
 to a temporary file in the same folder and moved into place with
-:func:`os.replace` (via :meth:`Path.replace`), so a reader never sees half a report, even after Ctrl-C.
+:func:`os.replace`, so a reader never sees half a report, even after Ctrl-C.
 The renderers in the submodules only build text; this module owns where it goes.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from .. import _io
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -84,37 +83,20 @@ def parse_report_spec(text: str) -> ReportSpec:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and :func:`os.replace`.
+    """Write a report file atomically (:func:`calfspec._io.atomic_write_text`); OS failures become InputError.
 
-    Creates missing parent folders (CI recipes write to ``reports/``). On any
+    Missing parent folders are created (CI recipes write to ``reports/``). On
     failure the temporary file is removed and the old file, if any, is untouched.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        _io.atomic_write_text(path, text)
     except OSError as exc:
-        raise _unwritable(path, exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)  # os.replace: atomic within one file system
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise _unwritable(path, exc) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _unwritable(path: Path, exc: OSError) -> InputError:
-    return InputError(
-        f"cannot write report: {exc.strerror or exc}",
-        code="report-unwritable",
-        path=str(path),
-        hint="check that the folder is writable and the path is not a folder",
-    )
+        raise InputError(
+            f"cannot write report: {exc.strerror or exc}",
+            code="report-unwritable",
+            path=str(path),
+            hint="check that the folder is writable and the path is not a folder",
+        ) from None
 
 
 def render_report(fmt: ReportFormat, run: RunResult, guideline: GuidelineIndex) -> str:
