@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 from calfspec.models.urgency import URGENCY_ORDER
 from calfspec.scenarios import scenario_files
 from tests.conftest import SCENARIOS_DIR, require_tool
+from tests.fixtures.results.browser import dump_dom
 
 CALFSPEC = str(Path(sys.executable).parent / "calfspec")
 
@@ -225,7 +226,11 @@ def _tamper(record: Path, edit: object) -> None:
 @pytest.mark.parametrize(
     ("what", "edit", "reason"),
     [
-        ("signature byte", lambda d: d["signature"].update(value=_flip_one_char(d["signature"]["value"])), "bad signature"),
+        (
+            "signature byte",
+            lambda d: d["signature"].update(value=_flip_one_char(d["signature"]["value"])),
+            "bad signature",
+        ),
         ("digest", lambda d: d.update(digest="sha256:" + "0" * 64), "digest does not match"),
         ("reviewer", lambda d: d.update(reviewer="bob"), "bad signature"),
         ("date", lambda d: d.update(date="2020-01-01"), "bad signature"),
@@ -341,35 +346,13 @@ def test_resigning_after_an_edit_restores_approval(repo: Repo) -> None:
 
 
 def test_render_pack_opens_in_headless_chromium(repo: Repo, tmp_path: Path) -> None:
-    chromium = require_tool("chromium")
     ids = _ids(repo)
     repo.sign("alice", ids[1])
     _edit_yaml(repo.cases()[1], lambda d: d.update(title=d["title"] + " <b>edited</b>"))
     pack = tmp_path / "pack.html"
     proc = repo.review("render", "--out", str(pack))
     assert proc.returncode == 0, proc.stderr
-    profile = tmp_path / "chromium-profile"
-    dom = subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={profile}",
-            "--dump-dom",
-            pack.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    html = dom.stdout
+    html = dump_dom(pack, tmp_path)
     for sid in ids:
         assert f'data-scenario="{sid}"' in html
     assert 'data-status="stale"' in html  # the edited signed scenario
