@@ -144,10 +144,10 @@ def _rate_deltas(base: Metrics, cur: Metrics) -> list[MetricDelta]:
     for name, higher_better in _HEADLINE:
         b, c = getattr(base, name), getattr(cur, name)
         out.extend(_delta(name, b, c, higher_better))
-    base_flags = {s.rule: s.positive.pass_rate for s in base.red_flags}
-    for score in cur.red_flags:
-        if score.rule in base_flags:
-            out.extend(_delta(f"red_flag:{score.rule}", base_flags[score.rule], score.positive.pass_rate, True))
+    base_rules = {s.rule: s.positive.pass_rate for s in base.rules}
+    for score in cur.rules:
+        if score.rule in base_rules:
+            out.extend(_delta(f"rule:{score.rule}", base_rules[score.rule], score.positive.pass_rate, True))
     return out
 
 

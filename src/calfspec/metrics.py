@@ -269,7 +269,7 @@ def compute_metrics(run: RunResult, z: float = Z95) -> Metrics:
     emergency_hits = sum(1 for c in emergency if outcome(c) is not Outcome.ERROR and c.given is Urgency.EMERGENCY)
 
     rules = sorted({r for c in cases for r in (*c.red_flags, *c.near_miss)})
-    red_flags = tuple(
+    rule_scores = tuple(
         RuleScore(
             rule=rule,
             positive=tally(c for c in cases if rule in c.red_flags),
@@ -303,7 +303,7 @@ def compute_metrics(run: RunResult, z: float = Z95) -> Metrics:
         error_rate=_rate(errored, n),
         emergency_trials=len(emergency),
         emergency_sensitivity=_rate(emergency_hits, len(emergency)),
-        red_flags=red_flags,
+        rules=rule_scores,
         conditions=conditions,
         confusion=_confusion(cases),
         repeat_stats=tuple(stats[sid] for sid in sorted(stats)) if repeated else (),

@@ -64,7 +64,7 @@ def test_every_rate_is_a_probability_or_null(r: RunResult) -> None:
     for name in RATES:
         value = getattr(m, name)
         assert value is None or 0.0 <= value <= 1.0, name
-    for score in m.red_flags:
+    for score in m.rules:
         for t in (score.positive, score.near_miss):
             assert t.pass_rate is None or 0.0 <= t.pass_rate <= 1.0
 

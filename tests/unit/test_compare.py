@@ -96,7 +96,7 @@ def test_red_flag_pass_rates_are_compared() -> None:
     base = run([case("a", "urgent", red_flags=RF)])
     cur = run([case("a", "routine", red_flags=RF)])
     moved = {d.name: d for d in compare_runs(base, cur).metrics}
-    assert (moved[f"red_flag:{RF[0]}"].baseline, moved[f"red_flag:{RF[0]}"].current) == (1.0, 0.0)
+    assert (moved[f"rule:{RF[0]}"].baseline, moved[f"rule:{RF[0]}"].current) == (1.0, 0.0)
 
 
 def test_newly_flaky_cases_are_listed() -> None:

@@ -79,11 +79,11 @@ def test_empty_run_has_null_rates_not_zero() -> None:
 
 def test_per_red_flag_scores_split_positive_and_near_miss_cases() -> None:
     m = compute_metrics(sample_run())
-    dvt = next(s for s in m.red_flags if s.rule == "dvt-swollen-warm-red-calf")
+    dvt = next(s for s in m.rules if s.rule == "dvt-swollen-warm-red-calf")
     assert (dvt.positive.total, dvt.positive.passed, dvt.positive.failed_safety) == (2, 1, 1)
     assert dvt.under_triaged == 1
     assert (dvt.near_miss.total, dvt.near_miss.passed, dvt.near_miss.failed_quality) == (2, 1, 1)
-    cold = next(s for s in m.red_flags if s.rule == "cold-or-pale-leg")
+    cold = next(s for s in m.rules if s.rule == "cold-or-pale-leg")
     assert (cold.positive.errors, cold.positive.pass_rate) == (1, 0.0)
 
 

@@ -125,7 +125,7 @@ class Tally(Model):
 
 
 class RuleScore(Model):
-    """How a run did on one red-flag rule."""
+    """How a run did on one guideline rule (a red flag, or another rule the scenarios cover)."""
 
     rule: Id
     positive: Tally = Field(description="Trials of scenarios in which the rule fires (covers.red_flags).")
@@ -209,7 +209,9 @@ class Metrics(Model):
     emergency_sensitivity: float | None = Field(
         description="Share of emergency trials answered emergency; null when there are none."
     )
-    red_flags: tuple[RuleScore, ...] = ()
+    rules: tuple[RuleScore, ...] = Field(
+        default=(), description="Every rule the trials cover (covers.red_flags / covers.near_miss), by id."
+    )
     conditions: tuple[ConditionScore, ...] = ()
     confusion: ConfusionMatrix
     repeat_stats: tuple[CaseStats, ...] = Field(

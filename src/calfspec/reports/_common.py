@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..guideline import GuidelineIndex
 from ..metrics import case_stats, compute_metrics
-from ..models.results import Answer, CaseResult, CaseStats, Metrics, RunResult, Severity, Verdict
+from ..models.results import Answer, CaseResult, CaseStats, Metrics, RuleScore, RunResult, Severity, Verdict
 
 __all__ = [
     "CaseView",
@@ -94,6 +94,8 @@ class ReportView:
     figures: tuple[Figure, ...]
     failing: tuple[CaseView, ...]
     flaky: tuple[CaseStats, ...]
+    red_flags: tuple[RuleScore, ...]
+    other_rules: tuple[RuleScore, ...]
     status: str
     guideline_note: str | None
 
@@ -218,7 +220,10 @@ def build_view(run: RunResult, guideline: GuidelineIndex) -> ReportView:
             f"result is for guideline {run.guideline_id} {run.guideline_version}; excerpts are from "
             f"{guideline.meta.id} {guideline.meta.version}"
         )
-    return ReportView(run, metrics, _figures(metrics), views, flaky, status, note)
+    red_ids = {r.id for r in guideline.red_flags}
+    red_flags = tuple(s for s in metrics.rules if s.rule in red_ids)
+    other_rules = tuple(s for s in metrics.rules if s.rule not in red_ids)
+    return ReportView(run, metrics, _figures(metrics), views, flaky, red_flags, other_rules, status, note)
 
 
 def answer_text(answer: Answer) -> str:

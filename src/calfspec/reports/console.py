@@ -136,13 +136,15 @@ def _render(view: ReportView, console: Console) -> None:
         figures.add_row(f.label, f.value, f.detail, f.meaning)
     console.print(figures)
 
-    if m.red_flags:
-        flags = Table(title="Red flags", title_justify="left", show_edge=False)
+    for title, scores in (("Red flags", view.red_flags), ("Other rules", view.other_rules)):
+        if not scores:
+            continue
+        flags = Table(title=title, title_justify="left", show_edge=False)
         flags.add_column("rule")
         flags.add_column("positive pass", justify="right")
         flags.add_column("under-triaged", justify="right")
         flags.add_column("near-miss pass", justify="right")
-        for score in m.red_flags:
+        for score in scores:
             p, n = score.positive, score.near_miss
             flags.add_row(
                 Text(score.rule),

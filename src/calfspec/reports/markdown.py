@@ -99,14 +99,16 @@ def render_markdown(run: RunResult, guideline: GuidelineIndex) -> str:
     out += ["### Scores", "", "| Measure | Value | Count | Meaning |", "|---|---:|---:|---|"]
     out += [f"| {f.label} | {f.value} | {f.detail} | {f.meaning} |" for f in view.figures]
     out.append("")
-    if m.red_flags:
+    for title, scores in (("Red flags", view.red_flags), ("Other rules", view.other_rules)):
+        if not scores:
+            continue
         out += [
-            "### Red flags",
+            f"### {title}",
             "",
             "| Rule | Positive pass | Under-triaged | Near-miss pass |",
             "|---|---:|---:|---:|",
         ]
-        for s in m.red_flags:
+        for s in scores:
             p, n = s.positive, s.near_miss
             out.append(
                 f"| {md_code(s.rule)} | "

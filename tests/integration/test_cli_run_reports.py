@@ -1,0 +1,122 @@
+"""``calfspec run`` writing all five reports in one run, against the bundled golden suite.
+
+The JUnit file is checked with both validators, the HTML is opened in real
+headless Chromium, and the console summary goes to stderr while stdout stays
+free for machine output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xmlschema
+
+from calfspec import load_guideline
+from calfspec.compare import load_run_result
+from calfspec.models.results import FailureKind, Verdict
+from tests.conftest import FIXTURES_DIR, ROOT, require_tool
+from tests.fixtures.results.browser import dump_dom
+
+CALFSPEC = str(Path(sys.executable).parent / "calfspec")
+XSD = FIXTURES_DIR / "junit" / "junit-10.xsd"
+
+pytestmark = [pytest.mark.needs_tool, pytest.mark.slow]
+
+
+def calfspec(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CALFSPEC, *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def five_reports(out: Path) -> list[str]:
+    return [
+        "--report", f"json:{out / 'result.json'}",
+        "--report", f"junit:{out / 'junit.xml'}",
+        "--report", f"md:{out / 'comment.md'}",
+        "--report", f"html:{out / 'report.html'}",
+        "--report", "console:-",
+    ]  # fmt: skip
+
+
+def test_reference_run_writes_all_five_formats(tmp_path: Path) -> None:
+    proc = calfspec("run", "--timeout", "60", *five_reports(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout == ""  # console goes to stderr
+    assert "PASSED" in proc.stderr and "Exact-level agreement" in proc.stderr
+
+    result = load_run_result(tmp_path / "result.json")
+    assert result.metrics is not None
+    assert result.metrics.agreement == 1.0 and result.metrics.under_triaged == 0
+    assert len(result.cases) >= 80
+
+    junit = tmp_path / "junit.xml"
+    xmlschema.XMLSchema(str(XSD)).validate(str(junit))
+    lint = subprocess.run(
+        [require_tool("xmllint"), "--noout", "--schema", str(XSD), str(junit)], capture_output=True, check=False
+    )
+    assert lint.returncode == 0, lint.stderr
+    assert junit.read_text(encoding="utf-8").count("<testcase ") == len(result.cases)
+
+    assert (tmp_path / "comment.md").read_text(encoding="utf-8").startswith("## ✅ calfspec: PASSED")
+
+    dom = dump_dom(tmp_path / "report.html", tmp_path)
+    assert re.search(r'<svg[^>]*id="confusion-matrix"', dom)
+    counts = [int(n) for n in re.findall(r'<g class="cell"[^>]*data-count="(\d+)"', dom)]
+    assert sum(counts) == len(result.cases)
+    assert not re.search(r'data-count="[1-9]\d*" data-kind="(under|over|error)"', dom)
+    red_flags = {r.id for r in load_guideline().red_flags}
+    assert set(re.findall(r'<tr class="red-flag-row" data-rule="([^"]+)"', dom)) == red_flags
+
+
+def test_always_self_care_fails_with_under_triage_on_every_red_flag_scenario(tmp_path: Path) -> None:
+    impl = "python:tests.fixtures.results.fakes:always_self_care"
+    proc = calfspec("run", "--impl", impl, "--timeout", "60", *five_reports(tmp_path))
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    result = load_run_result(tmp_path / "result.json")
+    flagged = [c for c in result.cases if c.red_flags]
+    assert flagged
+    for c in flagged:
+        assert c.verdict is Verdict.FAIL
+        assert FailureKind.UNDER_TRIAGE in {f.kind for f in c.failures}, c.scenario_id
+    assert result.metrics is not None and result.metrics.emergency_sensitivity == 0.0
+
+    junit = (tmp_path / "junit.xml").read_text(encoding="utf-8")
+    xmlschema.XMLSchema(str(XSD)).validate(junit)
+    assert junit.count('<failure type="safety"') >= len(flagged)
+    md = (tmp_path / "comment.md").read_text(encoding="utf-8")
+    assert md.startswith("## ❌ calfspec: FAILED")
+    assert "- expected: " in md and "+ given:    self_care" in md
+
+    dom = dump_dom(tmp_path / "report.html", tmp_path)
+    under = re.findall(r'data-count="([1-9]\d*)" data-kind="under"', dom)
+    assert sum(int(n) for n in under) == result.metrics.under_triaged
+    assert len(re.findall(r'<article class="case ', dom)) == sum(
+        1 for c in result.cases if c.verdict is not Verdict.PASS
+    )
+
+
+def test_repeated_flaky_run_reports_per_repeat_testcases_and_flaky_answers(tmp_path: Path) -> None:
+    impl = "python:tests.fixtures.results.fakes:flaky_reference"
+    proc = calfspec(
+        "run", "--impl", impl, "--repeat", "2", "--timeout", "60", "--tag", "red-flag", *five_reports(tmp_path)
+    )
+    if "no scenario selected" in proc.stderr:
+        pytest.fail("the golden suite has no scenario tagged red-flag; pick another tag")
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    result = load_run_result(tmp_path / "result.json")
+    assert result.repeat == 2
+    assert result.metrics is not None and result.metrics.repeat_stats
+    flaky = [s for s in result.metrics.repeat_stats if s.flaky]
+    assert flaky
+    junit = (tmp_path / "junit.xml").read_text(encoding="utf-8")
+    assert "[repeat 2/2]" in junit
+    xmlschema.XMLSchema(str(XSD)).validate(junit)
+    assert "Flaky across repeats" in proc.stderr
+    md = json.dumps((tmp_path / "comment.md").read_text(encoding="utf-8"))
+    assert "Flaky across repeats" in md
