@@ -1,0 +1,19 @@
+"""The reference triage satisfies every invariant derived from the guideline."""
+
+from __future__ import annotations
+
+import pytest
+
+from calfspec.adapters.reference import ReferenceImplementation
+from calfspec.guideline import load_guideline
+from calfspec.invariants import check_invariant, derive_invariants
+
+GUIDELINE = load_guideline()
+NAMES = [inv.name for inv in derive_invariants(GUIDELINE)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_reference_satisfies_the_invariant(name: str) -> None:
+    report = check_invariant(name, ReferenceImplementation(GUIDELINE), examples=150, seed=11, guideline=GUIDELINE)
+    assert report.violation is None, report.violation
+    assert report.examples >= 150
