@@ -22,9 +22,7 @@ EXE = [str(Path(sys.executable).parent / "calfspec")]
 
 def calfspec(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """Run the installed ``calfspec`` console script."""
-    return subprocess.run(
-        [*EXE, *map(str, args)], capture_output=True, text=True, timeout=120, check=False
-    )
+    return subprocess.run([*EXE, *map(str, args)], capture_output=True, text=True, timeout=120, check=False)
 
 
 def _edit(path: Path, old: str, new: str) -> int:
