@@ -19,7 +19,7 @@ from .guideline import GuidelineIndex, load_guideline
 from .models.guideline import RuleKind
 from .models.triage import Presentation, TriageDecision, TriageRequest
 from .models.urgency import Urgency
-from .rules import Truth, evaluate, evaluate_rules, undetermined_findings
+from .rules import Truth, evaluate, evaluate_rules, open_questions
 
 __all__ = ["reference_triage"]
 
@@ -50,7 +50,7 @@ def reference_triage(request: TriageRequest | Presentation, guideline: Guideline
             if policy.unresolved_pathway not in pathways:
                 pathways.append(policy.unresolved_pathway)
         for rule in open_higher:
-            for finding in undetermined_findings(rule.when, request):
+            for finding in open_questions(rule.when, request):
                 if finding not in questions:
                     questions.append(finding)
         reasons.append("red flags not excluded: " + ", ".join(r.id for r in open_higher))

@@ -25,7 +25,7 @@ from .models.guideline import (
 )
 from .models.triage import FindingState, Presentation, Side
 
-__all__ = ["RuleOutcome", "Truth", "evaluate", "evaluate_rules", "undetermined_findings"]
+__all__ = ["RuleOutcome", "Truth", "evaluate", "evaluate_rules", "open_questions", "undetermined_findings"]
 
 
 class Truth(Enum):
@@ -101,12 +101,21 @@ def undetermined_findings(expr: Expr, presentation: Presentation) -> list[str]:
     Only sub-expressions that are themselves undetermined are searched, so a
     finding inside an already-false conjunction is not asked about.
     """
+    return [q for q in open_questions(expr, presentation) if q not in ("side", "pregnant")]
+
+
+def open_questions(expr: Expr, presentation: Presentation) -> list[str]:
+    """What to ask to settle ``expr``: unknown finding ids, and ``side`` / ``pregnant`` when those are unknown."""
     out: list[str] = []
 
     def walk(e: Expr) -> None:
         if evaluate(e, presentation) is not Truth.UNKNOWN:
             return
-        if isinstance(e, FindingIs):
+        if isinstance(e, SideIs | PregnantIs):
+            name = "side" if isinstance(e, SideIs) else "pregnant"
+            if name not in out:
+                out.append(name)
+        elif isinstance(e, FindingIs):
             if e.finding not in out:
                 out.append(e.finding)
         elif isinstance(e, AllOf):

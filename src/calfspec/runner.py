@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .adapters.base import Implementation
@@ -24,8 +24,8 @@ from .errors import CalfspecError, ImplementationError
 from .guideline import GuidelineIndex
 from .judge import judge, validate_decision
 from .models.results import CaseResult, Exchange, Verdict
-from .models.triage import FindingState, TriageDecision, TriageRequest
-from .scenarios import LoadedScenario
+from .models.triage import FindingState, Side, TriageDecision, TriageRequest
+from .scenarios import LoadedScenario, with_answers
 
 __all__ = ["RunOptions", "build_request", "run_case", "run_cases"]
 
@@ -33,7 +33,11 @@ _GRACE_S = 2.0
 """Backstop beyond the adapter's own timeout before the runner cancels a call."""
 
 
-_ANSWER_WORDS = {FindingState.PRESENT: "yes", FindingState.ABSENT: "no", FindingState.UNKNOWN: "not sure"}
+_ANSWER_WORDS: dict[FindingState | Side, str] = {
+    FindingState.PRESENT: "yes",
+    FindingState.ABSENT: "no",
+    FindingState.UNKNOWN: "not sure",
+}
 
 
 @dataclass(frozen=True)
@@ -50,23 +54,22 @@ def build_request(
     loaded: LoadedScenario,
     *,
     repeat: int = 0,
-    answered: dict[str, FindingState] | None = None,
+    answered: Mapping[str, FindingState | Side] | None = None,
     guideline: GuidelineIndex | None = None,
 ) -> TriageRequest:
     """The request for a scenario, with any facts revealed by earlier answers."""
     s = loaded.scenario
-    facts = dict(s.presentation.findings)
+    presentation = s.presentation
     narrative = s.narrative
     if answered:
-        facts.update(answered)
+        presentation = with_answers(presentation, answered)
         words = []
-        for fid, state in answered.items():
-            label = guideline.findings[fid].label if guideline and fid in guideline.findings else fid
-            words.append(f"{label}: {_ANSWER_WORDS[state]}")
+        for key, value in answered.items():
+            label = guideline.findings[key].label if guideline and key in guideline.findings else key
+            words.append(f"{label}: {_ANSWER_WORDS.get(value, value.value)}")
         narrative = f"{narrative}\n\nAnswers to your questions: " + "; ".join(words) + "."
     return TriageRequest(
-        **s.presentation.model_dump(exclude={"findings"}),
-        findings=facts,
+        **presentation.model_dump(),
         narrative=narrative,
         case_id=f"{s.id}#{repeat}" if repeat else s.id,
     )
@@ -122,7 +125,7 @@ async def run_case(
     """Run one scenario once, with follow-up rounds, and judge the final decision."""
     s = loaded.scenario
     started = time.perf_counter()
-    answered: dict[str, FindingState] = {}
+    answered: dict[str, FindingState | Side] = {}
     transcript: list[Exchange] = []
     request = build_request(loaded, repeat=repeat, guideline=guideline)
     decision: TriageDecision | None = None

@@ -9,7 +9,7 @@ with ``path:line:col`` before a single case is sent to an implementation.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +19,11 @@ from ._yaml import YamlDoc, load_yaml, validation_problems
 from .errors import CalfspecError, InputError, UnknownIdError, YamlError
 from .guideline import GuidelineIndex, data_dir
 from .models.scenario import Scenario
-from .models.triage import Presentation
+from .models.triage import FindingState, Presentation, Side
 from .rules import Truth, evaluate
 
 __all__ = [
+    "REVEALABLE_FIELDS",
     "LoadedScenario",
     "ScenarioInvalid",
     "full_facts",
@@ -30,6 +31,7 @@ __all__ = [
     "parse_shard",
     "scenario_files",
     "select_scenarios",
+    "with_answers",
 ]
 
 _NOT_SCENARIOS = {"reviewers.yaml", "reviewers.yml"}
@@ -106,10 +108,28 @@ def scenario_files(path: str | Path | None = None) -> list[Path]:
     )
 
 
+REVEALABLE_FIELDS = ("side", "pregnant")
+"""Presentation fields (besides findings) a scenario may reveal when asked."""
+
+
+def with_answers(presentation: Presentation, answers: Mapping[str, FindingState | Side]) -> Presentation:
+    """``presentation`` with answered facts filled in (findings, ``side``, ``pregnant``)."""
+    update: dict[str, object] = {}
+    findings = dict(presentation.findings)
+    for key, value in answers.items():
+        if key == "side":
+            update["side"] = value
+        elif key == "pregnant":
+            update["pregnant"] = value
+        elif isinstance(value, FindingState):
+            findings[key] = value
+    update["findings"] = findings
+    return presentation.model_copy(update=update)
+
+
 def full_facts(scenario: Scenario) -> Presentation:
     """The presentation with every ``reveal_on_ask`` fact filled in: the case's whole truth."""
-    findings = {**scenario.presentation.findings, **scenario.reveal_on_ask}
-    return scenario.presentation.model_copy(update={"findings": findings})
+    return with_answers(scenario.presentation, scenario.reveal_on_ask)
 
 
 def _id_problems(loaded: LoadedScenario, guideline: GuidelineIndex) -> list[CalfspecError]:
@@ -134,7 +154,7 @@ def _id_problems(loaded: LoadedScenario, guideline: GuidelineIndex) -> list[Calf
             )
 
     check(s.presentation.findings, guideline.findings, "finding", ("presentation", "findings"), True)
-    check(s.reveal_on_ask, guideline.findings, "finding", ("reveal_on_ask",), True)
+    check(s.reveal_on_ask, [*guideline.findings, *REVEALABLE_FIELDS], "finding", ("reveal_on_ask",), True)
     check(s.expect.pathways_required, guideline.pathways, "pathway", ("expect", "pathways_required"), False)
     check(s.expect.pathways_forbidden, guideline.pathways, "pathway", ("expect", "pathways_forbidden"), False)
     check(s.expect.advice_forbidden, guideline.advice, "advice", ("expect", "advice_forbidden"), False)

@@ -21,6 +21,7 @@ from .models import guideline as gm
 from .models.results import RunResult
 from .models.scenario import Scenario
 from .models.triage import TriageDecision, TriageRequest
+from .review.models import ReviewerRegistry, SignOff
 
 __all__ = ["SCHEMA_BASE", "SCHEMA_MODELS", "generate_schemas", "render_schema"]
 
@@ -45,6 +46,8 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "triage-decision": TriageDecision,
     "scenario": Scenario,
     "run-result": RunResult,
+    "signoff": SignOff,
+    "reviewers": ReviewerRegistry,
 }
 """Schema file stem -> model. Each becomes ``schemas/<stem>.schema.json``."""
 
@@ -70,7 +73,7 @@ def _enum_ids(schema: dict[str, Any], guideline: GuidelineIndex) -> None:
         if title in ("Presentation", "TriageRequest") and "findings" in props:
             props["findings"]["propertyNames"] = {"enum": findings}
         if title == "Scenario" and "reveal_on_ask" in props:
-            props["reveal_on_ask"]["propertyNames"] = {"enum": findings}
+            props["reveal_on_ask"]["propertyNames"] = {"enum": sorted({*findings, "side", "pregnant"})}
         if title == "TriageDecision":
             props["pathways"]["items"] = {"enum": pathways}
             props["advice"]["items"] = {"enum": advice}

@@ -149,3 +149,38 @@ def test_questions_stop_when_nothing_more_can_be_answered(scenarios: list[Loaded
     results = run(fake, scenarios[:1], max_rounds=5)
     assert results[0].verdict is Verdict.PASS
     assert len(fake.calls) == 2  # chest_pain answered once; fever is unknown to the scenario and stays unknown
+
+
+def test_side_and_pregnancy_can_be_revealed_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text(
+        textwrap.dedent(
+            """\
+            id: tender-after-surgery-side-asked
+            title: Tender calf after surgery; which leg is only said when asked
+            presentation:
+              findings: {calf_tenderness: present, recent_surgery: present}
+            narrative: My calf has been tender since my operation.
+            reveal_on_ask: {side: right}
+            expect:
+              urgency: {min: urgent, max: urgent}
+              pathways_required: [urgent-dvt-assessment]
+              claims: [dvt-red-flag-signs]
+            covers:
+              red_flags: [dvt-tender-one-sided-with-clot-risk]
+            """
+        )
+    )
+    g = load_guideline()
+    loaded = load_scenarios(tmp_path, g)
+    [result] = asyncio.run(run_cases(load_implementation("reference", g), loaded, g, RunOptions()))
+    assert result.verdict is Verdict.PASS
+    assert "side" in result.transcript[0].decision.questions  # type: ignore[union-attr]
+    assert result.transcript[1].request.side.value == "right"
+
+
+def test_a_revealed_side_must_be_a_side(tmp_path: Path) -> None:
+    from calfspec.scenarios import ScenarioInvalid
+
+    (tmp_path / "s.yaml").write_text(SCENARIO.format(id="x").replace("chest_pain: present", "side: present"))
+    with pytest.raises(ScenarioInvalid, match="reveal_on_ask.side must be"):
+        load_scenarios(tmp_path, load_guideline())

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import Field, model_validator
 
 from ._base import Id, Model, Text
-from .triage import FindingState, Presentation
+from .triage import FindingState, Presentation, Side
 from .urgency import Urgency
 
 __all__ = [
@@ -78,10 +78,25 @@ class Scenario(Model):
     tags: tuple[Id, ...] = ()
     presentation: Presentation
     narrative: Text
-    reveal_on_ask: dict[Id, FindingState] = Field(
+    reveal_on_ask: dict[Id, FindingState | Side] = Field(
         default_factory=dict,
-        description="Facts left out of the first presentation, answered only when the system asks.",
+        description="Facts left out of the first presentation, answered only when the system asks: "
+        "finding ids and `pregnant` take present/absent/unknown, `side` takes left/right/both.",
     )
     expect: Expectations
     covers: Covers = Field(default_factory=Covers)
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _reveal_values(self) -> Scenario:
+        for key, value in self.reveal_on_ask.items():
+            if key == "side":
+                if not isinstance(value, Side) or value is Side.UNKNOWN:
+                    raise ValueError("reveal_on_ask.side must be left, right or both")
+                if self.presentation.side is not Side.UNKNOWN:
+                    raise ValueError("reveal_on_ask.side needs presentation.side to be unknown")
+            elif not isinstance(value, FindingState):
+                raise ValueError(f"reveal_on_ask.{key} must be present, absent or unknown")
+            elif key == "pregnant" and self.presentation.pregnant is not FindingState.UNKNOWN:
+                raise ValueError("reveal_on_ask.pregnant needs presentation.pregnant to be unknown")
+        return self
