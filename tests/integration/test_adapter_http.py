@@ -1,0 +1,111 @@
+"""The http:// adapter against real servers on 127.0.0.1 (tests/fixtures/servers/triage_server.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from calfspec import ImplementationError, Reply, TriageRequest, Urgency, load_implementation
+from calfspec.adapters.http import HttpImplementation
+from tests.fixtures.containment import no_leftover_processes  # noqa: F401
+from tests.fixtures.servers import running_server
+
+pytestmark = pytest.mark.usefixtures("no_leftover_processes")
+
+SWOLLEN = TriageRequest(case_id="swollen", findings={"calf_swelling": "present"})
+
+
+async def cases(url: str, n: int, timeout: float = 10.0, concurrent: bool = False) -> list[Reply | ImplementationError]:
+    impl = load_implementation(url)
+    assert isinstance(impl, HttpImplementation)
+    await impl.start()
+
+    async def one() -> Reply | ImplementationError:
+        try:
+            return await impl.triage(SWOLLEN, timeout)
+        except ImplementationError as exc:
+            return exc
+
+    try:
+        if concurrent:
+            return list(await asyncio.gather(*(one() for _ in range(n))))
+        return [await one() for _ in range(n)]
+    finally:
+        await impl.close()
+
+
+def test_a_good_service_answers_with_the_decision_and_the_raw_body_is_kept() -> None:
+    with running_server("triage_server", "--mode", "good") as (url, _):
+        outcomes = asyncio.run(cases(f"{url}/triage", 3))
+    for outcome in outcomes:
+        assert isinstance(outcome, Reply)
+        assert outcome.decision.urgency is Urgency.URGENT
+        assert outcome.raw is not None and '"urgent-dvt-assessment"' in outcome.raw
+
+
+def test_many_concurrent_cases_share_one_client() -> None:
+    with running_server("triage_server", "--mode", "good", "--latency-ms", "20") as (url, _):
+        outcomes = asyncio.run(cases(f"{url}/triage", 64, concurrent=True))
+    assert all(isinstance(o, Reply) for o in outcomes)
+
+
+def test_5xx_answers_are_retried_with_backoff_until_the_service_recovers() -> None:
+    with running_server("triage_server", "--mode", "flaky", "--count", "2") as (url, _):
+        outcomes = asyncio.run(cases(url, 1))
+    assert isinstance(outcomes[0], Reply), "two 500s are within the retry budget"
+
+
+def test_500s_then_refused_connections_are_errors_naming_the_cause() -> None:
+    with running_server("triage_server", "--mode", "dying", "--count", "4") as (url, _):
+        outcomes = asyncio.run(cases(url, 2))
+    first, second = outcomes
+    assert isinstance(first, ImplementationError) and first.code == "http-unavailable"
+    assert "HTTP 500" in first.message and "4 attempts" in first.message
+    assert isinstance(second, ImplementationError) and second.code == "http-unavailable"
+    assert "ConnectError" in second.message and "4 attempts" in second.message
+
+
+def test_a_refused_connection_is_retried_then_an_error() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    outcomes = asyncio.run(cases(f"http://127.0.0.1:{port}/triage", 1))
+    assert isinstance(outcomes[0], ImplementationError)
+    assert "ConnectError" in outcomes[0].message
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "expected"),
+    [
+        (("--mode", "status", "--count", "404"), "http-status", "HTTP 404 Not Found"),
+        (("--mode", "status", "--count", "422"), "http-status", "HTTP 422"),
+        (("--mode", "not-json"), "invalid-json", "not valid JSON"),
+        (("--mode", "schema-breaking"), "schema-invalid-decision", "urgency: Input should be"),
+        (("--mode", "oversized"), "oversized-output", "oversized output"),
+    ],
+)
+def test_4xx_and_bad_bodies_are_errors_at_once_without_retry(
+    args: tuple[str, ...], code: str, expected: str
+) -> None:
+    with running_server("triage_server", *args) as (url, _):
+        outcomes = asyncio.run(cases(url, 1))
+    assert isinstance(outcomes[0], ImplementationError)
+    assert outcomes[0].code == code
+    assert expected in outcomes[0].message
+    assert "attempts" not in outcomes[0].message
+
+
+def test_an_unknown_pathway_passes_the_adapter_for_the_judge_to_flag() -> None:
+    with running_server("triage_server", "--mode", "unknown-pathway") as (url, _):
+        outcomes = asyncio.run(cases(url, 1))
+    assert isinstance(outcomes[0], Reply) and outcomes[0].decision.pathways == ("see-a-wizard",)
+
+
+def test_a_hanging_service_is_a_timeout_for_the_case() -> None:
+    with running_server("triage_server", "--mode", "hang") as (url, _):
+        outcomes = asyncio.run(cases(url, 1, timeout=0.5))
+    assert isinstance(outcomes[0], ImplementationError)
+    assert outcomes[0].code == "implementation-timeout"
+    assert "no answer within 0.5 s" in outcomes[0].message
