@@ -290,7 +290,8 @@ class CalfspecRun:
             self._guideline = load_guideline(option("calfspec_guideline"))
             loaded = load_scenarios(option("calfspec_scenarios"), self._guideline)
             self.scenarios = select_scenarios(loaded, tags=option("calfspec_tag"))
-            self._impl = load_implementation(self.spec, self._guideline)
+            # The HTTP adapters size their connection pool to the cases in flight.
+            self._impl = load_implementation(self.spec, self._guideline, concurrency=option("calfspec_concurrency"))
         except CalfspecError as exc:
             render = getattr(exc, "render", None)
             raise pytest.UsageError("calfspec: " + (render() if callable(render) else str(exc))) from None
@@ -400,8 +401,8 @@ class CalfspecRun:
             options = FuzzOptions(
                 examples=option("calfspec_examples"), seed=option("calfspec_seed"), timeout=option("calfspec_timeout")
             )
-            fuzzer = Fuzzer(load_implementation(self.spec, self.guideline), self.guideline, options)
             try:
+                fuzzer = Fuzzer(load_implementation(self.spec, self.guideline), self.guideline, options)
                 self._fuzzer = fuzzer.__enter__()
             except CalfspecError as exc:
                 self._fuzzer_error = getattr(exc, "message", str(exc))

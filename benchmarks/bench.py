@@ -1,0 +1,575 @@
+"""The calfspec benchmark: the harness's cost against the implementation's own, from one run.
+
+Each measurement puts a harness figure beside a baseline measured in the same
+process and the same minute, so the ratio means something on any machine:
+
+============  ===============================================  ===========================================
+measurement   harness                                          baseline
+============  ===============================================  ===========================================
+in-process    ``python:`` adapter, per case (µs)               bare loop calling the same function (µs)
+in-process    the full runner per case (request, adapter,      the same bare loop (informational)
+ runner       judge, result)
+JSON lines    cases/s over ``cmd:``, one long-running process  cases/s starting a process per case
+HTTP          wall time at concurrency 64, server adds 50 ms   ideal wall time: cases / 64 x 50 ms
+whole suite   load + run + judge the golden suite (s)          bare reference over the same requests (s)
+suite (CLI)   ``calfspec run`` as a subprocess (s)             the same bare loop (informational)
+start-up      ``calfspec --help``, median of cold starts (ms)  ``python -c pass`` (ms)
+fuzz          invariant search examples/s against reference    bare reference calls/s
+============  ===============================================  ===========================================
+
+Targets (issue #4): python adapter <= 3x the bare loop; cmd: >= 5,000 cases/s;
+HTTP <= 1.3x ideal; suite < 2 s; start-up < 300 ms; fuzz >= 200 examples/s.
+A missed target is printed, never raised: this is a measurement, not a test,
+and the exit status is 0 whatever the figures. Timings are best-of-rounds (the
+least disturbed round) except start-up, which is a median.
+
+Run ``python benchmarks/bench.py [--quick] [--json]`` or ``calfspec bench``.
+The table goes to stderr, the JSON document (``--json``) to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    # bench_impls must be importable by name, so the python: adapter and the bare
+    # loop share one module object and therefore one function.
+    sys.path.insert(0, str(HERE))
+
+if TYPE_CHECKING:
+    from calfspec.guideline import GuidelineIndex
+    from calfspec.models.triage import TriageRequest
+    from calfspec.scenarios import LoadedScenario
+
+BENCH_FORMAT_VERSION = "1"
+
+HTTP_CONCURRENCY = 64
+HTTP_DELAY_S = 0.05
+JSONL_IN_FLIGHT = 8
+"""Cases in flight over ``cmd:``: the runner's default concurrency."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each measurement does (``--quick`` shrinks all of it)."""
+
+    rounds: int
+    in_process_calls: int
+    jsonl_cases: int
+    jsonl_process_cases: int
+    http_cases: int
+    startup_runs: int
+    fuzz_examples: int
+
+
+FULL = Sizes(
+    rounds=5,
+    in_process_calls=5000,
+    jsonl_cases=20000,
+    jsonl_process_cases=40,
+    http_cases=640,
+    startup_runs=9,
+    fuzz_examples=50,
+)
+QUICK = Sizes(
+    rounds=2,
+    in_process_calls=500,
+    jsonl_cases=2000,
+    jsonl_process_cases=8,
+    http_cases=128,
+    startup_runs=3,
+    fuzz_examples=5,
+)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One comparison: a harness figure, the baseline it is measured against, and the target."""
+
+    key: str
+    """Stable id: in_process, in_process_runner, jsonl, http, suite, suite_cli, startup, fuzz."""
+    title: str
+    harness: float
+    harness_label: str
+    baseline: float
+    baseline_label: str
+    unit: str
+    ratio: float
+    """``harness / baseline`` in the unit above (for throughputs: how many times faster)."""
+    target: str
+    met: bool | None
+    """None when the row is informational (no target)."""
+    note: str = ""
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _best_of(rounds: int, run: Callable[[], float]) -> float:
+    """The least disturbed of ``rounds`` timings: other processes only ever add time."""
+    return min(run() for _ in range(rounds))
+
+
+def _calfspec_command() -> list[str]:
+    """How to start the ``calfspec`` console script of this interpreter's environment."""
+    script = Path(sys.executable).parent / "calfspec"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("calfspec")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from calfspec.cli import main; main()"]
+
+
+def _median_ms(command: Sequence[str], runs: int) -> float:
+    # One untimed run first, so every timed run finds the same warm page cache and .pyc files:
+    # "cold start" here means a new process, not an empty disk cache.
+    subprocess.run(command, check=True, capture_output=True)
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def _requests(scenarios: Sequence[LoadedScenario]) -> list[TriageRequest]:
+    from calfspec.runner import build_request
+
+    return [build_request(s) for s in scenarios]
+
+
+def _cycle(items: Sequence[TriageRequest], n: int) -> list[TriageRequest]:
+    return [items[i % len(items)] for i in range(n)]
+
+
+def _run(coro: Awaitable[float]) -> float:
+    async def wrapper() -> float:
+        return await coro
+
+    return asyncio.run(wrapper())
+
+
+# --- the measurements ------------------------------------------------------------------------
+
+
+def measure_in_process(
+    scenarios: Sequence[LoadedScenario], guideline: GuidelineIndex, sizes: Sizes
+) -> tuple[Measurement, Measurement, float]:
+    """The ``python:`` adapter, and the whole runner, per case against a bare loop over the same function.
+
+    The three loops take turns within each round, so a burst of load from other
+    processes hits all of them alike; each keeps its least disturbed round.
+    Returns the two measurements and the bare loop's µs per call.
+    """
+    from bench_impls import reference
+
+    from calfspec.adapters import load_implementation
+    from calfspec.runner import RunOptions, run_case
+
+    requests = _requests(scenarios)
+    calls = _cycle(requests, sizes.in_process_calls)
+    cases = [scenarios[i % len(scenarios)] for i in range(sizes.in_process_calls)]
+    options = RunOptions(concurrency=1)
+
+    def bare() -> float:
+        started = time.perf_counter()
+        for request in calls:
+            reference(request)
+        return (time.perf_counter() - started) / len(calls) * 1e6
+
+    async def adapter() -> float:
+        impl = load_implementation("python:bench_impls:reference")
+        await impl.start()
+        try:
+            started = time.perf_counter()
+            for request in calls:
+                await impl.triage(request, 30.0)
+            return (time.perf_counter() - started) / len(calls) * 1e6
+        finally:
+            await impl.close()
+
+    async def runner() -> float:
+        impl = load_implementation("python:bench_impls:reference")
+        await impl.start()
+        try:
+            started = time.perf_counter()
+            for loaded in cases:
+                await run_case(impl, loaded, guideline, options)
+            return (time.perf_counter() - started) / len(cases) * 1e6
+        finally:
+            await impl.close()
+
+    for request in requests:  # warm-up: first calls fill caches in the rules and in pydantic
+        reference(request)
+    bare_us, adapter_us, runner_us = math.inf, math.inf, math.inf
+    for _ in range(sizes.rounds):
+        bare_us = min(bare_us, bare())
+        adapter_us = min(adapter_us, _run(adapter()))
+        runner_us = min(runner_us, _run(runner()))
+    ratio = adapter_us / bare_us
+    adapter_row = Measurement(
+        key="in_process",
+        title="in-process: python: adapter",
+        harness=adapter_us,
+        harness_label="python: adapter, per case",
+        baseline=bare_us,
+        baseline_label="bare loop, same function",
+        unit="µs/case",
+        ratio=ratio,
+        target="<= 3x bare loop",
+        met=ratio <= 3.0,
+        note=f"{len(calls)} calls, best of {sizes.rounds} interleaved rounds",
+    )
+    runner_row = Measurement(
+        key="in_process_runner",
+        title="in-process: full runner",
+        harness=runner_us,
+        harness_label="run_case: request, adapter, judge, result",
+        baseline=bare_us,
+        baseline_label="bare loop, same function",
+        unit="µs/case",
+        ratio=runner_us / bare_us,
+        target="(informational)",
+        met=None,
+        note="run_case includes the follow-up rounds where the reference asks questions",
+    )
+    return adapter_row, runner_row, bare_us
+
+
+def measure_jsonl(requests: Sequence[TriageRequest], sizes: Sizes) -> Measurement:
+    """Cases/s over ``cmd:`` (one long-running process) against one process per case."""
+    from calfspec.adapters import load_implementation
+
+    script = HERE / "trivial_jsonl.py"
+    calls = _cycle(requests, sizes.jsonl_cases)
+
+    async def once() -> float:
+        # A closed cmd: adapter stays closed, so every round gets its own (and its own process).
+        impl = load_implementation(f"cmd:{sys.executable} {script}")
+        await impl.start()
+        try:
+            # Warm up: the first case waits for the process and the handshake.
+            await impl.triage(calls[0], 30.0)
+            queue = iter(calls)
+
+            async def worker() -> None:
+                for request in queue:
+                    await impl.triage(request, 30.0)
+
+            started = time.perf_counter()
+            async with asyncio.TaskGroup() as tg:
+                for _ in range(JSONL_IN_FLIGHT):
+                    tg.create_task(worker())
+            return len(calls) / (time.perf_counter() - started)
+        finally:
+            await impl.close()
+
+    harness = max(_run(once()) for _ in range(sizes.rounds))
+
+    hello = json.dumps({"type": "hello", "protocol_version": "1.0", "calfspec_version": "bench"})
+    lines = [
+        hello + "\n" + json.dumps({"type": "triage", "id": "1", "request": r.model_dump(mode="json")}) + "\n"
+        '{"type": "bye"}\n'
+        for r in _cycle(requests, sizes.jsonl_process_cases)
+    ]
+    started = time.perf_counter()
+    for text in lines:
+        done = subprocess.run([sys.executable, str(script)], input=text, capture_output=True, text=True, check=True)
+        if '"decision"' not in done.stdout:
+            raise RuntimeError(f"trivial_jsonl.py gave no decision: {done.stdout!r} {done.stderr!r}")
+    baseline = len(lines) / (time.perf_counter() - started)
+    return Measurement(
+        key="jsonl",
+        title="JSON lines: cmd:",
+        harness=harness,
+        harness_label="one long-running process",
+        baseline=baseline,
+        baseline_label="a process per case",
+        unit="cases/s",
+        ratio=harness / baseline,
+        target=">= 5000 cases/s",
+        met=harness >= 5000,
+        note=f"{len(calls)} cases, {JSONL_IN_FLIGHT} in flight, best of {sizes.rounds}; "
+        f"baseline over {len(lines)} processes",
+    )
+
+
+def measure_http(scenarios: Sequence[LoadedScenario], guideline: GuidelineIndex, sizes: Sizes) -> Measurement:
+    """Wall time of a run at concurrency 64 against a server adding 50 ms, against the ideal."""
+    from calfspec.adapters import load_implementation
+    from calfspec.models.results import Verdict
+    from calfspec.runner import RunOptions, run_cases
+
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "slow_http_server.py"), str(HTTP_DELAY_S)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        cases = [scenarios[i % len(scenarios)] for i in range(sizes.http_cases)]
+        options = RunOptions(concurrency=HTTP_CONCURRENCY, timeout=30.0)
+        walls: list[float] = []
+        errors = 0
+        for _ in range(sizes.rounds):
+            impl = load_implementation(f"http://127.0.0.1:{port}/triage", guideline, concurrency=HTTP_CONCURRENCY)
+            started = time.perf_counter()
+            results = asyncio.run(run_cases(impl, cases, guideline, options))
+            walls.append(time.perf_counter() - started)
+            errors = max(errors, sum(r.verdict is Verdict.ERROR for r in results))
+    finally:
+        server.kill()
+        server.wait()
+    harness = min(walls)
+    ideal = math.ceil(len(cases) / HTTP_CONCURRENCY) * HTTP_DELAY_S
+    ratio = harness / ideal
+    note = f"{len(cases)} cases through run_cases, best of {sizes.rounds}; wall includes opening the connections"
+    if errors:
+        note += f"; {errors} case(s) errored, so the figure is not valid"
+    return Measurement(
+        key="http",
+        title="HTTP: concurrency 64, +50 ms",
+        harness=harness,
+        harness_label="run_cases wall time",
+        baseline=ideal,
+        baseline_label="ideal: cases / 64 x 50 ms",
+        unit="s",
+        ratio=ratio,
+        target="<= 1.3x ideal",
+        met=ratio <= 1.3 and not errors,
+        note=note,
+    )
+
+
+def measure_suite(sizes: Sizes) -> tuple[Measurement, list[LoadedScenario], GuidelineIndex]:
+    """Load, run and judge the whole golden suite against ``reference``, in process."""
+    from calfspec.adapters import load_implementation
+    from calfspec.guideline import load_guideline
+    from calfspec.reference import reference_triage
+    from calfspec.runner import RunOptions, run_cases
+    from calfspec.scenarios import load_scenarios
+
+    # The first round is the cold one (guideline and scenario files parsed for the first time in
+    # this process), the figure a user's `calfspec run` pays; later rounds reuse the guideline cache.
+    walls: list[float] = []
+    for _ in range(sizes.rounds):
+        started = time.perf_counter()
+        guideline = load_guideline()
+        scenarios = load_scenarios(None, guideline)
+        asyncio.run(run_cases(load_implementation("reference", guideline), scenarios, guideline, RunOptions()))
+        walls.append(time.perf_counter() - started)
+    cold = walls[0]
+    requests = _requests(scenarios)
+
+    def bare() -> float:
+        started = time.perf_counter()
+        for request in requests:
+            reference_triage(request, guideline)
+        return time.perf_counter() - started
+
+    baseline = _best_of(sizes.rounds, bare)
+    measurement = Measurement(
+        key="suite",
+        title="whole suite (in process)",
+        harness=cold,
+        harness_label=f"load + run + judge {len(scenarios)} scenarios",
+        baseline=baseline,
+        baseline_label="bare reference over the same requests",
+        unit="s",
+        ratio=cold / baseline,
+        target="< 2 s",
+        met=cold < 2.0,
+        note=f"first (cold) round; warm rounds best {min(walls[1:] or walls):.3f} s",
+    )
+    return measurement, scenarios, guideline
+
+
+def measure_suite_cli(suite: Measurement, sizes: Sizes) -> Measurement:
+    """``calfspec run`` as users start it: a new process, start-up included."""
+    command = [*_calfspec_command(), "run", "--impl", "reference", "--report", "json:-"]
+    walls = []
+    for _ in range(max(1, sizes.rounds // 2)):
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        walls.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise RuntimeError(f"`calfspec run` exited {done.returncode}: {done.stderr[-500:]}")
+    harness = min(walls)
+    return Measurement(
+        key="suite_cli",
+        title="whole suite (calfspec run)",
+        harness=harness,
+        harness_label="calfspec run --report json:-, new process",
+        baseline=suite.baseline,
+        baseline_label="bare reference over the same requests",
+        unit="s",
+        ratio=harness / suite.baseline,
+        target="< 2 s",
+        met=harness < 2.0,
+        note="start-up, imports and the JSON report included",
+    )
+
+
+def measure_startup(sizes: Sizes) -> Measurement:
+    """Median cold start of ``calfspec --help`` against a bare interpreter start."""
+    harness = _median_ms([*_calfspec_command(), "--help"], sizes.startup_runs)
+    baseline = _median_ms([sys.executable, "-c", "pass"], sizes.startup_runs)
+    return Measurement(
+        key="startup",
+        title="start-up: calfspec --help",
+        harness=harness,
+        harness_label="calfspec --help",
+        baseline=baseline,
+        baseline_label="python -c pass",
+        unit="ms",
+        ratio=harness / baseline,
+        target="< 300 ms",
+        met=harness < 300.0,
+        note=f"median of {sizes.startup_runs} runs after one warm-up",
+    )
+
+
+def measure_fuzz(guideline: GuidelineIndex, bare_us: float, sizes: Sizes) -> Measurement | None:
+    """Invariant-search examples/s against ``reference``, if calfspec.invariants offers a throughput."""
+    try:
+        from calfspec.invariants import fuzz_throughput
+    except ImportError:
+        return None
+    harness = fuzz_throughput("reference", examples=sizes.fuzz_examples, seed=0, guideline=guideline)
+    baseline = 1e6 / bare_us
+    return Measurement(
+        key="fuzz",
+        title="fuzz: invariants vs reference",
+        harness=harness,
+        harness_label="examples/s over every invariant",
+        baseline=baseline,
+        baseline_label="bare reference calls/s",
+        unit="/s",
+        ratio=harness / baseline,
+        target=">= 200 examples/s",
+        met=harness >= 200,
+        note=f"{sizes.fuzz_examples} examples per invariant, generation and shrinking included",
+    )
+
+
+# --- running and printing --------------------------------------------------------------------
+
+
+def run_benchmark(quick: bool = False, progress: Callable[[str], None] | None = None) -> list[Measurement]:
+    """Every measurement, in a fixed order."""
+    sizes = QUICK if quick else FULL
+    say = progress or (lambda _text: None)
+    out: list[Measurement] = []
+    say("start-up")
+    out.append(measure_startup(sizes))
+    say("whole suite")
+    suite, scenarios, guideline = measure_suite(sizes)
+    out.append(suite)
+    out.append(measure_suite_cli(suite, sizes))
+    requests = _requests(scenarios)
+    say("in-process")
+    adapter_row, runner_row, bare_us = measure_in_process(scenarios, guideline, sizes)
+    out += [adapter_row, runner_row]
+    say("JSON lines")
+    out.append(measure_jsonl(requests, sizes))
+    say("HTTP")
+    out.append(measure_http(scenarios, guideline, sizes))
+    say("fuzz")
+    fuzz = measure_fuzz(guideline, bare_us, sizes)
+    if fuzz is not None:
+        out.append(fuzz)
+    order = ["in_process", "in_process_runner", "jsonl", "http", "suite", "suite_cli", "startup", "fuzz"]
+    return sorted(out, key=lambda m: order.index(m.key))
+
+
+def _figure(value: float, unit: str) -> str:
+    if unit in ("cases/s", "/s"):
+        return f"{value:,.0f} {unit}"
+    if unit == "s":
+        return f"{value:.3f} s"
+    if unit == "ms":
+        return f"{value:.0f} ms"
+    return f"{value:.1f} {unit}"
+
+
+def render_table(measurements: Sequence[Measurement], quick: bool) -> None:
+    """The side-by-side table, on stderr (colour only on a terminal)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    # A pipe or a CI log is not a terminal: rich would assume 80 columns and fold every cell.
+    console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 140)
+    table = Table(title=f"calfspec bench{' --quick' if quick else ''}: harness cost against the implementation's own")
+    for column in ("measurement", "harness", "baseline", "ratio", "target", "met"):
+        table.add_column(column, justify="right" if column in ("harness", "baseline", "ratio") else "left")
+    for m in measurements:
+        met = "n/a" if m.met is None else ("[green]yes[/]" if m.met else "[red]NO[/]")
+        table.add_row(
+            m.title,
+            f"{_figure(m.harness, m.unit)}\n[dim]{m.harness_label}[/]",
+            f"{_figure(m.baseline, m.unit)}\n[dim]{m.baseline_label}[/]",
+            f"{m.ratio:.2f}x",
+            m.target,
+            met,
+        )
+    console.print(table)
+    for m in measurements:
+        if m.note:
+            console.print(f"[dim]{m.title}: {m.note}[/]")
+    missed = [m.title for m in measurements if m.met is False]
+    if missed:
+        console.print(f"[yellow]targets missed: {', '.join(missed)}[/] (reported, not enforced)")
+    if quick:
+        console.print("[dim]--quick: fewer iterations; figures are rougher[/]")
+
+
+def to_json(measurements: Sequence[Measurement], quick: bool) -> str:
+    """The machine-readable document: environment and every measurement."""
+    document = {
+        "kind": "calfspec-bench",
+        "format_version": BENCH_FORMAT_VERSION,
+        "quick": quick,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "measurements": [asdict(m) for m in measurements],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark, print the table to stderr (and JSON to stdout with ``--json``); exit 0."""
+    parser = argparse.ArgumentParser(prog="calfspec bench", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (for CI smoke runs)")
+    parser.add_argument("--json", action="store_true", help="also write the results as JSON to stdout")
+    args = parser.parse_args(argv)
+
+    def progress(text: str) -> None:
+        print(f"bench: measuring {text} ...", file=sys.stderr, flush=True)
+
+    measurements = run_benchmark(quick=args.quick, progress=progress)
+    render_table(measurements, args.quick)
+    if args.json:
+        sys.stdout.write(to_json(measurements, args.quick) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""``calfspec bench --quick`` runs every comparison and prints it honestly.
+
+These tests pin the benchmark's structure (every comparison present, figures
+measured, ``met`` computed from the figure and the target), never its timings:
+performance is judged by reading the benchmark, not by timed tests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+
+FIVE = ("in_process", "jsonl", "http", "suite", "startup")
+COLUMNS = ("measurement", "harness", "baseline", "ratio", "target", "met")
+
+
+def calfspec_command() -> list[str]:
+    script = Path(sys.executable).parent / "calfspec"
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from calfspec.cli import main; main()"]
+
+
+@pytest.fixture(scope="module")
+def bench_run() -> subprocess.CompletedProcess[str]:
+    """One quick benchmark run (a few seconds), shared by the tests below."""
+    return subprocess.run(
+        [*calfspec_command(), "bench", "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def document(bench_run: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert bench_run.returncode == 0, bench_run.stderr
+    data: dict[str, Any] = json.loads(bench_run.stdout)
+    return data
+
+
+def by_key(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {m["key"]: m for m in document["measurements"]}
+
+
+def test_bench_exits_zero_and_writes_a_versioned_json_document(document: dict[str, Any]) -> None:
+    assert document["kind"] == "calfspec-bench"
+    assert document["format_version"] == "1"
+    assert document["quick"] is True
+    assert document["cpus"] >= 1
+
+
+def test_bench_measures_all_five_comparisons_and_the_fuzz_throughput(document: dict[str, Any]) -> None:
+    rows = by_key(document)
+    for key in (*FIVE, "fuzz"):
+        assert key in rows, f"missing comparison {key}"
+    for row in document["measurements"]:
+        for field in ("harness", "baseline", "ratio"):
+            assert isinstance(row[field], float) and math.isfinite(row[field]) and row[field] > 0, (row["key"], field)
+        assert math.isclose(row["ratio"], row["harness"] / row["baseline"], rel_tol=1e-9)
+        assert row["unit"] and row["target"] and row["harness_label"] and row["baseline_label"]
+
+
+def test_bench_judges_each_target_from_its_own_figures(document: dict[str, Any]) -> None:
+    rows = by_key(document)
+    assert rows["in_process"]["met"] is (rows["in_process"]["ratio"] <= 3.0)
+    assert rows["jsonl"]["met"] is (rows["jsonl"]["harness"] >= 5000)
+    http_errored = "errored" in rows["http"]["note"]
+    assert rows["http"]["met"] is (rows["http"]["ratio"] <= 1.3 and not http_errored)
+    assert rows["suite"]["met"] is (rows["suite"]["harness"] < 2.0)
+    assert rows["startup"]["met"] is (rows["startup"]["harness"] < 300.0)
+    assert rows["fuzz"]["met"] is (rows["fuzz"]["harness"] >= 200)
+    assert rows["in_process_runner"]["met"] is None, "informational rows have no target to meet"
+
+
+def test_bench_prints_the_side_by_side_table_on_stderr(
+    bench_run: subprocess.CompletedProcess[str], document: dict[str, Any]
+) -> None:
+    table = bench_run.stderr
+    header = next(line for line in table.splitlines() if "measurement" in line)
+    for column in COLUMNS:
+        assert column in header
+    for row in document["measurements"]:
+        assert row["title"] in table
+        assert row["target"] in table
+    missed = [row["title"] for row in document["measurements"] if row["met"] is False]
+    if missed:
+        assert "targets missed:" in table and "(reported, not enforced)" in table
+    else:
+        assert "targets missed:" not in table
+    assert "--quick" in table
+
+
+def test_the_script_and_the_command_share_one_entry_point() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "--quick" in done.stdout and "--json" in done.stdout
