@@ -179,7 +179,6 @@ def _counts(index: GuidelineIndex, problems: int) -> dict[str, int]:
 
 def _lint(index: GuidelineIndex) -> Iterator[Problem]:
     yield from _urgency_problems(index)
-    yield from _pathway_advice_problems(index)
     yield from _contradictions(index)
     yield from _advice_never_given(index)
     yield from _unused_findings(index)
@@ -219,18 +218,6 @@ def _urgency_problems(index: GuidelineIndex) -> Iterator[Problem]:
                 index.where("guideline", meta.id),
                 "point the policy at a pathway of the matching urgency",
             )
-
-
-def _pathway_advice_problems(index: GuidelineIndex) -> Iterator[Problem]:
-    for pathway in index.guideline.pathways:
-        for i, ref in enumerate(pathway.advice):
-            if ref not in index.advice:
-                yield Problem(
-                    "unknown-id",
-                    f"pathway {pathway.id!r} refers to unknown advice {ref!r}",
-                    field_location(index, "pathways", pathway.id, "advice", i),
-                    f"define advice {ref!r} in guideline/ or fix the spelling",
-                )
 
 
 # --- satisfiability -----------------------------------------------------------------------

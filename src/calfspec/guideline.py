@@ -299,6 +299,8 @@ def _ref_problems(index: GuidelineIndex) -> list[CalfspecError]:
     for pw in g.pathways:
         for ref in pw.claims:
             missing("pathways", pw.id, "claim", ref, index.claims)
+        for ref in pw.advice:
+            missing("pathways", pw.id, "advice", ref, index.advice)
     for adv in g.advice:
         for expr in (adv.indicated_when, adv.contraindicated_when):
             if expr is not None:

@@ -115,7 +115,7 @@ def test_pydantic_and_jsonschema_agree(doc: dict[str, Any], valid: bool) -> None
     assert _verdicts(doc) == (valid, valid)
 
 
-GAPS: list[tuple[str, dict[str, Any]]] = [
+FORMER_GAPS: list[tuple[str, dict[str, Any]]] = [
     (
         "excerpt over 30 words",
         {"claims": [_with(CLAIM, citations=[{**CLAIM["citations"][0], "excerpt": " ".join(["w"] * 31)}])]},
@@ -124,12 +124,6 @@ GAPS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pydantic validators the JSON Schema does not express: the 30-word excerpt limit is a "
-    "field_validator and Text strips whitespace before min_length; the models need schema-visible "
-    "constraints (e.g. a pattern) for consumers outside Python to agree",
-)
-@pytest.mark.parametrize("doc", [d for _, d in GAPS], ids=[n for n, _ in GAPS])
-def test_known_disagreements(doc: dict[str, Any]) -> None:
+@pytest.mark.parametrize("doc", [d for _, d in FORMER_GAPS], ids=[n for n, _ in FORMER_GAPS])
+def test_schema_enforces_the_excerpt_limit_and_non_blank_text_like_pydantic(doc: dict[str, Any]) -> None:
     assert _verdicts(doc) == (False, False)

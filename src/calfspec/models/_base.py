@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-__all__ = ["Id", "Model", "Text"]
+__all__ = ["MAX_EXCERPT_WORDS", "Excerpt", "Id", "Model", "Text"]
 
 
 class Model(BaseModel):
@@ -25,5 +25,18 @@ Id = Annotated[
 ]
 """A stable identifier: lower case letters and digits, words joined by ``-`` or ``_``."""
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
-"""Non-empty prose written by the project (statements, titles, reasons)."""
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True, pattern=r"\S")]
+"""Non-empty prose written by the project (statements, titles, reasons); never only whitespace."""
+
+MAX_EXCERPT_WORDS = 30
+"""An excerpt locates a passage; it is never a copy of the source's prose."""
+
+Excerpt = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=400,
+        pattern=rf"^\s*\S+(?:\s+\S+){{0,{MAX_EXCERPT_WORDS - 1}}}\s*$",
+    ),
+]
+"""A short verbatim passage (at most 30 words), written so the JSON Schema enforces the limit too."""

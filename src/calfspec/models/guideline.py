@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, field_validator
 
-from ._base import Id, Model, Text
+from ._base import MAX_EXCERPT_WORDS, Excerpt, Id, Model, Text
 from .urgency import Urgency
 
 __all__ = [
@@ -52,8 +52,6 @@ __all__ = [
     "Source",
 ]
 
-MAX_EXCERPT_WORDS = 30
-"""An excerpt locates a passage; it is never a copy of the source's prose."""
 
 
 class Source(Model):
@@ -73,15 +71,15 @@ class Citation(Model):
 
     source: Id
     section: Text
-    excerpt: Text = Field(
+    excerpt: Excerpt = Field(
         description="Short verbatim text (at most 30 words) that locates the passage; "
         "whitespace and typographic quotes are normalised when matching."
     )
 
-    @field_validator("excerpt")
+    @field_validator("excerpt", mode="before")
     @classmethod
-    def _short(cls, value: str) -> str:
-        words = len(value.split())
+    def _short(cls, value: object) -> object:
+        words = len(value.split()) if isinstance(value, str) else 0
         if words > MAX_EXCERPT_WORDS:
             raise ValueError(
                 f"excerpt has {words} words; at most {MAX_EXCERPT_WORDS} are allowed "
@@ -314,14 +312,14 @@ class Exclusion(Model):
     id: Id
     source: Id
     kind: ExclusionKind
-    excerpt: Text
+    excerpt: Excerpt
     scope: ExclusionScope = ExclusionScope.SENTENCE
     reason: Text
 
-    @field_validator("excerpt")
+    @field_validator("excerpt", mode="before")
     @classmethod
-    def _short(cls, value: str) -> str:
-        if len(value.split()) > MAX_EXCERPT_WORDS:
+    def _short(cls, value: object) -> object:
+        if isinstance(value, str) and len(value.split()) > MAX_EXCERPT_WORDS:
             raise ValueError(f"excerpt has more than {MAX_EXCERPT_WORDS} words")
         return value
 

@@ -30,7 +30,7 @@ from ..adapters.reference import ReferenceImplementation
 from ..guideline import GuidelineIndex
 from ..models.guideline import Basis, RuleKind
 from ..models.results import CaseResult
-from ..models.triage import FindingState
+from ..models.triage import FindingState, Side
 from ..runner import RunOptions, run_cases
 from ..scenarios import LoadedScenario
 from ._text import describe_expr, finding_label
@@ -121,7 +121,9 @@ class _Card:
     changes: tuple[Change, ...] = field(default=())
 
 
-def _state_word(state: FindingState) -> str:
+def _state_word(state: FindingState | Side) -> str:
+    if isinstance(state, Side):
+        return state.value
     return {FindingState.PRESENT: "yes", FindingState.ABSENT: "no", FindingState.UNKNOWN: "not known"}[state]
 
 
