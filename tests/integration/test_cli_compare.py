@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from calfspec.models.results import RunResult
 from calfspec.reports.json import render_json
 from tests.fixtures.results import case, run
+from tests.fixtures.results.cli import calfspec, save
 
-CALFSPEC = str(Path(sys.executable).parent / "calfspec")
 RF = ("dvt-swollen-warm-red-calf",)
-
-
-def calfspec(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CALFSPEC, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-def save(path: Path, result: RunResult) -> Path:
-    path.write_text(render_json(result), encoding="utf-8")
-    return path
 
 
 def test_no_new_safety_failure_exits_0_and_lists_moves(tmp_path: Path) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,23 +10,11 @@ import xmlschema
 
 from calfspec.compare import load_run_result
 from calfspec.models.results import RunResult, Verdict
-from calfspec.reports.json import render_json
 from tests.conftest import FIXTURES_DIR
 from tests.fixtures.results import case, run
+from tests.fixtures.results.cli import calfspec, save
 
-CALFSPEC = str(Path(sys.executable).parent / "calfspec")
 XSD = FIXTURES_DIR / "junit" / "junit-10.xsd"
-
-
-def calfspec(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CALFSPEC, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
-    )
-
-
-def save(path: Path, result: RunResult) -> Path:
-    path.write_text(render_json(result), encoding="utf-8")
-    return path
 
 
 def verdicts(result: RunResult) -> dict[tuple[str, int], tuple[Verdict, str | None, tuple[str, ...]]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,15 @@ from calfspec.compare import load_run_result
 from calfspec.models.results import FailureKind, Verdict
 from tests.conftest import FIXTURES_DIR, ROOT, require_tool
 from tests.fixtures.results.browser import dump_dom
+from tests.fixtures.results.cli import calfspec
 
-CALFSPEC = str(Path(sys.executable).parent / "calfspec")
 XSD = FIXTURES_DIR / "junit" / "junit-10.xsd"
 
 pytestmark = [pytest.mark.needs_tool, pytest.mark.slow]
 
 
-def calfspec(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CALFSPEC, *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
-    )
+def run_calfspec(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return calfspec(*args, cwd=ROOT)
 
 
 def five_reports(out: Path) -> list[str]:
@@ -45,7 +42,7 @@ def five_reports(out: Path) -> list[str]:
 
 
 def test_reference_run_writes_all_five_formats(tmp_path: Path) -> None:
-    proc = calfspec("run", "--timeout", "60", *five_reports(tmp_path))
+    proc = run_calfspec("run", "--timeout", "60", *five_reports(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout == ""  # console goes to stderr
     assert "PASSED" in proc.stderr and "Exact-level agreement" in proc.stderr
@@ -76,7 +73,7 @@ def test_reference_run_writes_all_five_formats(tmp_path: Path) -> None:
 
 def test_always_self_care_fails_with_under_triage_on_every_red_flag_scenario(tmp_path: Path) -> None:
     impl = "python:tests.fixtures.results.fakes:always_self_care"
-    proc = calfspec("run", "--impl", impl, "--timeout", "60", *five_reports(tmp_path))
+    proc = run_calfspec("run", "--impl", impl, "--timeout", "60", *five_reports(tmp_path))
     assert proc.returncode == 1, proc.stderr[-3000:]
     result = load_run_result(tmp_path / "result.json")
     flagged = [c for c in result.cases if c.red_flags]
@@ -103,7 +100,7 @@ def test_always_self_care_fails_with_under_triage_on_every_red_flag_scenario(tmp
 
 def test_repeated_flaky_run_reports_per_repeat_testcases_and_flaky_answers(tmp_path: Path) -> None:
     impl = "python:tests.fixtures.results.fakes:flaky_reference"
-    proc = calfspec(
+    proc = run_calfspec(
         "run", "--impl", impl, "--repeat", "2", "--timeout", "60", "--tag", "red-flag", *five_reports(tmp_path)
     )
     if "no scenario selected" in proc.stderr:

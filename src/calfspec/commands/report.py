@@ -14,6 +14,14 @@ __all__ = ["report"]
 
 _REPORT_HELP = "Write a report: console, json, junit, md, html; PATH '-' is stdout (repeatable)."
 
+_guideline_option = click.option(
+    "--guideline",
+    "guideline_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Guideline folder for the source excerpts in human reports (default: the bundled one).",
+)
+
 
 @click.group("report")
 def report() -> None:
@@ -23,13 +31,7 @@ def report() -> None:
 @report.command("merge")
 @click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--report", "reports", multiple=True, metavar="FORMAT:PATH", help=_REPORT_HELP + " Default: json:-.")
-@click.option(
-    "--guideline",
-    "guideline_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Guideline folder for the source excerpts in human reports (default: the bundled one).",
-)
+@_guideline_option
 def merge(shards: tuple[Path, ...], reports: tuple[str, ...], guideline_dir: Path | None) -> None:
     """Join the JSON results of `calfspec run --shard K/N` jobs into one result.
 
@@ -63,13 +65,7 @@ def merge(shards: tuple[Path, ...], reports: tuple[str, ...], guideline_dir: Pat
 @report.command("render")
 @click.argument("result", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--report", "reports", multiple=True, required=True, metavar="FORMAT:PATH", help=_REPORT_HELP)
-@click.option(
-    "--guideline",
-    "guideline_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Guideline folder for the source excerpts in human reports (default: the bundled one).",
-)
+@_guideline_option
 def render(result: Path, reports: tuple[str, ...], guideline_dir: Path | None) -> None:
     """Re-render a JSON result in other formats (metrics are recomputed from its cases).
 
