@@ -13,9 +13,10 @@ fails on:
 * any *new safety failure*: a scenario in safety-failure state now that was not
   in the baseline (this includes scenarios the baseline did not have: a new
   golden case that the system fails is still a safety failure);
-* any *new error on a red-flag scenario*: a system that crashes or times out
-  when the patient has a red flag gives them no advice at all, which is as
-  unsafe as wrong advice. Errors on other scenarios, quality regressions and
+* any *new error on a red-flag scenario* (one whose ``covers.red_flags`` names
+  a red-flag rule of the guideline): a system that crashes or times out when
+  the patient has a red flag gives them no advice at all, which is as unsafe as
+  wrong advice. Errors on other scenarios, quality regressions and
   moved scores are listed but do not fail the gate.
 
 Comparing results of different ``format_version`` is refused
@@ -30,12 +31,16 @@ import json
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from .errors import InputError, ValidationFailed
 from .metrics import case_stats, compute_metrics
 from .models.results import RESULT_FORMAT_VERSION, CaseResult, Metrics, RunResult, Severity, Verdict
+
+if TYPE_CHECKING:
+    from .guideline import GuidelineIndex
 
 __all__ = [
     "Change",
@@ -161,8 +166,13 @@ def _delta(name: str, b: float | None, c: float | None, higher_better: bool) -> 
     return [MetricDelta(name, b, c, None)]
 
 
-def compare_runs(baseline: RunResult, current: RunResult) -> Comparison:
-    """Compare two runs; raise :class:`InputError` if their result formats differ."""
+def compare_runs(baseline: RunResult, current: RunResult, guideline: GuidelineIndex | None = None) -> Comparison:
+    """Compare two runs; raise :class:`InputError` if their result formats differ.
+
+    With ``guideline``, a *red-flag scenario* is one whose ``covers.red_flags``
+    names a red-flag rule of that guideline. Without it, any scenario covering a
+    rule counts, which can only make the gate stricter.
+    """
     if baseline.format_version != current.format_version:
         raise InputError(
             f"cannot compare result format {baseline.format_version!r} (baseline) with "
@@ -189,7 +199,13 @@ def compare_runs(baseline: RunResult, current: RunResult) -> Comparison:
             warnings.append(f"the {label} run is shard {run.shard}; merge shards first (calfspec report merge)")
 
     before, after = scenario_states(baseline), scenario_states(current)
-    red_flag = {c.scenario_id for run in (baseline, current) for c in run.cases if c.red_flags}
+    red_ids = {r.id for r in guideline.red_flags} if guideline is not None else None
+    red_flag = {
+        c.scenario_id
+        for run in (baseline, current)
+        for c in run.cases
+        if (set(c.red_flags) & red_ids if red_ids is not None else c.red_flags)
+    }
     regressions: list[Change] = []
     fixed: list[Change] = []
     for sid, state in after.items():

@@ -185,3 +185,15 @@ def test_load_a_wrong_shape_names_the_field(tmp_path: Path) -> None:
     path.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(ValidationFailed, match=r"cases\.1\.verdict"):
         load_run_result(path)
+
+
+def test_with_a_guideline_only_red_flag_rules_make_an_error_gate_failing() -> None:
+    from calfspec import load_guideline
+
+    routine_rule = ("claudication-pattern",)
+    base = run([case("a", "routine", ("routine", "routine"), red_flags=routine_rule)])
+    cur = run([case("a", None, ("routine", "routine"), red_flags=routine_rule)])
+    assert compare_runs(base, cur).gate_failed  # without a guideline: any covered rule counts
+    assert not compare_runs(base, cur, load_guideline()).gate_failed
+    flagged = run([case("a", None, red_flags=RF)])
+    assert compare_runs(run([case("a", "urgent", red_flags=RF)]), flagged, load_guideline()).gate_failed

@@ -20,7 +20,14 @@ __all__ = ["compare"]
     metavar="FORMAT:PATH",
     help="Also write the comparison: console, json or md; PATH '-' is stdout (repeatable).",
 )
-def compare(baseline: Path, current: Path, reports: tuple[str, ...]) -> None:
+@click.option(
+    "--guideline",
+    "guideline_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Guideline whose red-flag rules decide which scenarios are red-flag cases (default: the bundled one).",
+)
+def compare(baseline: Path, current: Path, reports: tuple[str, ...], guideline_dir: Path | None) -> None:
     """Compare two JSON results: regressions, moved scores, newly flaky cases.
 
     A scenario regresses when its worst trial got worse
@@ -51,7 +58,9 @@ def compare(baseline: Path, current: Path, reports: tuple[str, ...]) -> None:
                 code="bad-report-spec",
                 hint="use console, json or md with compare; for JUnit/HTML of a run use `calfspec report render`",
             )
-    comparison = compare_runs(load_run_result(baseline), load_run_result(current))
+    from ..guideline import load_guideline
+
+    comparison = compare_runs(load_run_result(baseline), load_run_result(current), load_guideline(guideline_dir))
     if not any(s.format is ReportFormat.CONSOLE and s.path is None for s in specs):
         specs.insert(0, parse_report_spec("console:-"))
     for spec in specs:
