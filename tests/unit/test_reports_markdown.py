@@ -63,3 +63,14 @@ def test_long_failure_lists_are_capped_for_comment_size() -> None:
     text = render_markdown(run(cases), load_guideline())
     assert text.count("#### ✗") == MAX_CASES
     assert "…and 5 more" in text
+
+
+def test_quality_failures_alone_still_pass() -> None:
+    text = render_markdown(run([case("a", "emergency")]), load_guideline())
+    assert text.startswith("## ✅ calfspec: PASSED with quality failures")
+
+
+def test_incomplete_run_is_flagged() -> None:
+    text = render_markdown(run([case("a", "urgent")], complete=False, selected=3), load_guideline())
+    assert text.startswith("## ⚠️ calfspec: INCOMPLETE")
+    assert "**incomplete** (1 of 3)" in text

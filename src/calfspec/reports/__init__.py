@@ -44,7 +44,7 @@ class ReportFormat(StrEnum):
     HTML = "html"
 
 
-_ALIASES = {"markdown": ReportFormat.MARKDOWN, "xml": ReportFormat.JUNIT}
+_ALIASES = {"markdown": ReportFormat.MARKDOWN}
 _HINT = (
     "write --report FORMAT:PATH with FORMAT one of console, json, junit, md, html (e.g. junit:out/junit.xml, json:-)"
 )

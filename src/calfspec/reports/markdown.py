@@ -22,7 +22,7 @@ __all__ = ["MAX_CASES", "render_markdown"]
 MAX_CASES = 50
 """How many non-passing trials are shown in full; the rest are counted."""
 
-_ICON = {"PASSED": "✅", "INCOMPLETE": "⚠️"}
+_ICON = {"PASSED": "✅", "INCOMPLETE": "⚠️", "FAILED": "❌"}
 
 
 def md_text(text: str) -> str:
@@ -79,7 +79,7 @@ def render_markdown(run: RunResult, guideline: GuidelineIndex) -> str:
     """The Markdown document."""
     view = build_view(run, guideline)
     m = view.metrics
-    icon = _ICON.get(view.status, "❌")
+    icon = _ICON[view.status.split()[0]]
     out = [
         f"## {icon} calfspec: {view.status}",
         "",
