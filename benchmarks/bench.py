@@ -310,6 +310,41 @@ def measure_jsonl(requests: Sequence[TriageRequest], sizes: Sizes) -> Measuremen
     )
 
 
+async def _bare_http_wall(port: int, cases: int, concurrency: int) -> float:
+    """Wall time of a minimal HTTP/1.1 client (raw asyncio streams) against the same server.
+
+    It shows the server itself can serve at the ideal rate, so whatever the
+    harness adds beyond it is the harness's cost, not the test rig's.
+    """
+    body = b'{"urgency_probe": true}'
+    request = (
+        f"POST /triage HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    left = [cases]
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while left[0] > 0:
+                left[0] -= 1
+                writer.write(request)
+                await writer.drain()
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
 def measure_http(scenarios: Sequence[LoadedScenario], guideline: GuidelineIndex, sizes: Sizes) -> Measurement:
     """Wall time of a run at concurrency 64 against a server adding 50 ms, against the ideal."""
     from calfspec.adapters import load_implementation
@@ -334,13 +369,17 @@ def measure_http(scenarios: Sequence[LoadedScenario], guideline: GuidelineIndex,
             results = asyncio.run(run_cases(impl, cases, guideline, options))
             walls.append(time.perf_counter() - started)
             errors = max(errors, sum(r.verdict is Verdict.ERROR for r in results))
+        bare_client = min(asyncio.run(_bare_http_wall(port, len(cases), HTTP_CONCURRENCY)) for _ in range(sizes.rounds))
     finally:
         server.kill()
         server.wait()
     harness = min(walls)
     ideal = math.ceil(len(cases) / HTTP_CONCURRENCY) * HTTP_DELAY_S
     ratio = harness / ideal
-    note = f"{len(cases)} cases through run_cases, best of {sizes.rounds}; wall includes opening the connections"
+    note = (
+        f"{len(cases)} cases through run_cases, best of {sizes.rounds}; wall includes opening the connections; "
+        f"a bare asyncio HTTP client gets {bare_client:.3f} s ({bare_client / ideal:.2f}x ideal) from the same server"
+    )
     if errors:
         note += f"; {errors} case(s) errored, so the figure is not valid"
     return Measurement(
