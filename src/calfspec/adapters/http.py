@@ -177,6 +177,7 @@ class JsonPoster:
 
         await self.open()
         last_problem = "no attempt finished"
+        first_problem: str | None = None
         attempts = 0
         try:
             async with asyncio.timeout(timeout) as scope:
@@ -197,10 +198,12 @@ class JsonPoster:
                                 code="http-status",
                                 hint=_status_hint(status),
                             )
+                    first_problem = first_problem or last_problem
                     if attempts > self._retries:
+                        earlier = "" if first_problem == last_problem else f"; first: {first_problem}"
                         raise ImplementationError(
                             self._redact(
-                                f"{last_problem} (from {self.shown_url}, {attempts} attempts)"
+                                f"{last_problem} (from {self.shown_url}, {attempts} attempts{earlier})"
                             ),
                             code="http-unavailable",
                         )
