@@ -1,13 +1,21 @@
 """Adapters: turn an implementation spec string into an :class:`Implementation`.
 
-Specs (the same string on the CLI and in the API):
+The runner sees only :class:`Implementation` (``start``, ``triage``, ``close``);
+each adapter translates one transport into it and contains that transport's
+failures, turning them into :class:`~calfspec.errors.ImplementationError` for
+the case at hand. One module per role::
 
-* ``reference``: the bundled reference triage;
-* ``python:MODULE:CALLABLE`` or ``python:path/to/file.py:CALLABLE``: an in-process callable;
-* ``cmd:COMMAND``: a long-running subprocess speaking JSON lines;
-* ``http://...`` / ``https://...``: POST the request, read the decision;
-* ``openai:...``: an OpenAI-compatible chat-completions endpoint;
-* any other bare name: an entry point in the ``calfspec.implementations`` group.
+    spec.py         spec string -> adapter (SpecError, exit 4, for a bad spec)
+    base.py         the Implementation protocol and Reply
+    reference.py    ``reference``: the bundled reference triage
+    python_.py      ``python:MODULE:CALLABLE`` / ``python:FILE.py:CALLABLE``: in process
+    entrypoints.py  a bare NAME: an entry point in ``calfspec.implementations``
+    cmd.py          ``cmd:COMMAND``: one subprocess speaking JSON lines (protocol v1)
+    http.py         ``http(s)://...``: POST the request, read the decision
+    openai.py       ``openai:MODEL[@BASE_URL][#OPTIONS]``: a chat-completions endpoint
+    _decode.py      JSON -> validated TriageDecision, with the shared error wording
+
+docs/implementing.md describes every form for the developers of other systems.
 """
 
 from __future__ import annotations
