@@ -60,4 +60,4 @@ def test_every_error_derives_from_the_root_and_has_a_docstring() -> None:
         obj = getattr(errors, name)
         if isinstance(obj, type) and issubclass(obj, Exception):
             assert issubclass(obj, errors.CalfspecError)
-            assert obj.__doc__ and "Likely causes" in obj.__doc__ or obj is errors.InternalError, name
+            assert obj is errors.InternalError or (obj.__doc__ and "Likely causes" in obj.__doc__), name

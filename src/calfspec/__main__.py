@@ -1,0 +1,8 @@
+"""``python -m calfspec``: the same as the ``calfspec`` command."""
+
+from __future__ import annotations
+
+from .cli import main
+
+if __name__ == "__main__":
+    main()
