@@ -528,7 +528,8 @@ class ScenarioItem(pytest.Item):
             return
         run = self.run_state
         assert result.severity is not None
-        if result.severity.rank >= Severity(run.fail_on).rank:
+        # --runxfail makes pytest.xfail() a no-op (the case would pass), so it must fail here instead.
+        if result.severity.rank >= Severity(run.fail_on).rank or self.config.getoption("runxfail"):
             raise ScenarioFailure(_render_failure(result, self.loaded, run))
         pytest.xfail(
             f"{result.severity.value} failure below --calfspec-fail-on={run.fail_on}: "

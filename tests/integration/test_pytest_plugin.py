@@ -124,6 +124,10 @@ def test_quality_failures_are_xfailed_unless_fail_on_quality(
     strict.assert_outcomes(failed=1, deselected=len(bundled) - 1)
     assert strict.ret == pytest.ExitCode.TESTS_FAILED
     assert "[quality] over-triage: gave emergency" in strict.stdout.str()
+    run_xfail = pytester.runpytest(impl("always_emergency"), "-k", target.id, "--runxfail")
+    run_xfail.assert_outcomes(failed=1, deselected=len(bundled) - 1)
+    run_xfail.stdout.fnmatch_lines(["quality failure: over-triage: gave emergency*"])
+    assert "Traceback" not in run_xfail.stdout.str()
 
 
 def test_an_implementation_that_raises_gives_pytest_errors_never_passes(
