@@ -26,6 +26,7 @@ without that option every hook returns at once. See docs/pytest-plugin.md.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -177,7 +178,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if run is None:
         return None
     where = config.getoption("calfspec_scenarios") or "bundled suite"
-    return f"calfspec: implementation {run.spec}, scenarios {where}, fail on {run.fail_on}"
+    # The header is printed before the adapter exists to give its own secret-free name,
+    # so any user:password@ in a URL is dropped here.
+    shown = re.sub(r"://[^/@\s]+@", "://", run.spec)
+    return f"calfspec: implementation {shown}, scenarios {where}, fail on {run.fail_on}"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -293,8 +297,7 @@ class CalfspecRun:
             # The HTTP adapters size their connection pool to the cases in flight.
             self._impl = load_implementation(self.spec, self._guideline, concurrency=option("calfspec_concurrency"))
         except CalfspecError as exc:
-            render = getattr(exc, "render", None)
-            raise pytest.UsageError("calfspec: " + (render() if callable(render) else str(exc))) from None
+            raise pytest.UsageError("calfspec: " + exc.render()) from None
         self._options = RunOptions(
             concurrency=option("calfspec_concurrency"),
             timeout=option("calfspec_timeout"),

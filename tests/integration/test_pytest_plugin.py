@@ -252,3 +252,15 @@ def test_a_broken_invariant_shows_the_shrunk_counterexample(pytester: pytest.Pyt
             "    answer: urgency self_care*",
         ]
     )
+
+
+def test_a_password_in_the_implementation_url_is_never_printed(
+    pytester: pytest.Pytester, bundled: list[LoadedScenario]
+) -> None:
+    # Nothing listens on port 9 of 127.0.0.1 here: every case is an error, and every message names the URL.
+    result = pytester.runpytest(
+        "--calfspec-impl=http://bob:hunter2@127.0.0.1:9/triage", "--calfspec-timeout=2", "-k", bundled[0].id
+    )
+    result.assert_outcomes(errors=1, deselected=len(bundled) - 1)
+    result.stdout.fnmatch_lines(["calfspec: implementation http://127.0.0.1:9/triage, *"])
+    assert "hunter2" not in result.stdout.str() + result.stderr.str()
