@@ -442,13 +442,19 @@ def measure_suite_cli(suite: Measurement, sizes: Sizes) -> Measurement:
     """``calfspec run`` as users start it: a new process, start-up included."""
     command = [*_calfspec_command(), "run", "--impl", "reference", "--report", "json:-"]
     walls = []
+    failing = False
     for _ in range(max(1, sizes.rounds // 2)):
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         walls.append(time.perf_counter() - started)
-        if done.returncode != 0:
+        # Exit 1 (some case failed) still timed a whole run; anything else did not run the suite.
+        if done.returncode not in (0, 1):
             raise RuntimeError(f"`calfspec run` exited {done.returncode}: {done.stderr[-500:]}")
+        failing = failing or done.returncode == 1
     harness = min(walls)
+    note = "start-up, imports and the JSON report included"
+    if failing:
+        note += "; the reference failed some scenarios (exit 1), the timing still covers the whole suite"
     return Measurement(
         key="suite_cli",
         title="whole suite (calfspec run)",
@@ -459,7 +465,7 @@ def measure_suite_cli(suite: Measurement, sizes: Sizes) -> Measurement:
         unit="s",
         target="< 2 s",
         met=harness < 2.0,
-        note="start-up, imports and the JSON report included",
+        note=note,
     )
 
 
