@@ -61,3 +61,7 @@ def test_every_error_derives_from_the_root_and_has_a_docstring() -> None:
         if isinstance(obj, type) and issubclass(obj, Exception):
             assert issubclass(obj, errors.CalfspecError)
             assert obj is errors.InternalError or (obj.__doc__ and "Likely causes" in obj.__doc__), name
+
+
+def test_every_public_name_has_a_home_module() -> None:
+    assert set(calfspec.__all__) - {"__version__"} == set(calfspec._WHERE)
