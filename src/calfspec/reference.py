@@ -15,6 +15,8 @@ There is no clinical logic here, only the combination policy:
 
 from __future__ import annotations
 
+import functools
+
 from .guideline import GuidelineIndex, load_guideline
 from .models.guideline import RuleKind
 from .models.triage import Presentation, TriageDecision, TriageRequest
@@ -24,9 +26,16 @@ from .rules import Truth, evaluate, evaluate_rules, open_questions
 __all__ = ["reference_triage"]
 
 
+@functools.cache
+def _bundled() -> GuidelineIndex:
+    # Loaded once per process: callers that pass no guideline (e.g. `python:` specs pointing
+    # at this function) must not pay for a file-system check on every case.
+    return load_guideline()
+
+
 def reference_triage(request: TriageRequest | Presentation, guideline: GuidelineIndex | None = None) -> TriageDecision:
     """Triage one presentation by the guideline (the bundled one by default)."""
-    index = guideline or load_guideline()
+    index = guideline or _bundled()
     outcomes = evaluate_rules(index.guideline.rules, request)
     fired = [o.rule for o in outcomes if o.truth is Truth.TRUE]
     open_flags = [o.rule for o in outcomes if o.truth is Truth.UNKNOWN and o.rule.kind is RuleKind.RED_FLAG]

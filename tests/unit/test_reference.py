@@ -86,3 +86,13 @@ def test_advice_a_possible_red_flag_would_forbid_is_withheld_while_it_is_unknown
     assert "calf-stretching" not in d.advice  # stretching is contraindicated by the clot flags, still open
     clear = reference_triage(all_clear(g, cramp_episode=P), g)
     assert "calf-stretching" in clear.advice
+
+
+def test_the_reference_function_itself_works_as_a_python_spec() -> None:
+    import asyncio
+
+    from calfspec.adapters import load_implementation
+
+    impl = load_implementation("python:calfspec.reference:reference_triage", load_guideline())
+    reply = asyncio.run(impl.triage(TriageRequest(findings={"chest_pain": P}), 5.0))
+    assert reply.decision.urgency is Urgency.EMERGENCY

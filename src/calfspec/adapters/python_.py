@@ -30,6 +30,7 @@ import inspect
 import os
 import re
 import sys
+import types
 import typing
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -61,7 +62,12 @@ def _wants_model(func: TriageCallable) -> bool:
     except Exception:  # unresolvable forward refs: fall back to the raw annotation text
         annotation = first.annotation
     if isinstance(annotation, str):
-        return annotation.rsplit(".", 1)[-1] in _REQUEST_NAMES
+        names = {part.strip().rsplit(".", 1)[-1] for part in annotation.split("|")}
+        return bool(names) and names <= _REQUEST_NAMES
+    # A union of request models (``TriageRequest | Presentation``) also wants the model.
+    members = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else ()
+    if members:
+        return all(m in _REQUEST_TYPES for m in members)
     return annotation in _REQUEST_TYPES
 
 
@@ -119,16 +125,12 @@ async def _with_timeout(awaitable: Awaitable[object], timeout: float) -> object:
             return await awaitable
     except TimeoutError:
         if scope.expired():
-            raise ImplementationError(
-                f"no answer within {timeout:g} s", code="implementation-timeout"
-            ) from None
+            raise ImplementationError(f"no answer within {timeout:g} s", code="implementation-timeout") from None
         raise
 
 
 def _looks_like_implementation_class(obj: object) -> bool:
-    return inspect.isclass(obj) and all(
-        callable(getattr(obj, attr, None)) for attr in ("start", "triage", "close")
-    )
+    return inspect.isclass(obj) and all(callable(getattr(obj, attr, None)) for attr in ("start", "triage", "close"))
 
 
 def _required_positional(func: Callable[..., object]) -> int | None:
@@ -137,11 +139,7 @@ def _required_positional(func: Callable[..., object]) -> int | None:
         params = inspect.signature(func).parameters.values()
     except (TypeError, ValueError):
         return None
-    positional = [
-        p
-        for p in params
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
     accepts_varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
     if not positional and accepts_varargs:
         return 1
@@ -185,8 +183,7 @@ def implementation_from_object(obj: object, name: str, *, what: str) -> Implemen
         if callable(made) and _required_positional(made) in (1, None):
             return PythonImplementation(made, name)
         raise SpecError(
-            f"{what}: the factory returned {type(made).__name__}, "
-            "not a triage callable or an Implementation",
+            f"{what}: the factory returned {type(made).__name__}, not a triage callable or an Implementation",
             hint="return a function taking one request, or an object with start/triage/close",
         )
     if needed not in (1, None):
@@ -219,8 +216,7 @@ def _import_module(module: str) -> object:
     except Exception as exc:
         raise SpecError(
             f"importing module {module!r} failed: {type(exc).__name__}: {exc}",
-            hint="the module raised while being imported; run `python -c 'import "
-            f"{module}'` to see the traceback",
+            hint=f"the module raised while being imported; run `python -c 'import {module}'` to see the traceback",
         ) from exc
 
 
@@ -262,9 +258,7 @@ def _own_callables(owner: object, limit: int = 20) -> list[str]:
     names = sorted(
         n
         for n in dir(owner)
-        if not n.startswith("_")
-        and callable(value := getattr(owner, n))
-        and getattr(value, "__module__", home) == home
+        if not n.startswith("_") and callable(value := getattr(owner, n)) and getattr(value, "__module__", home) == home
     )
     return names[:limit] + (["..."] if len(names) > limit else [])
 

@@ -165,7 +165,7 @@ def run(
         click.echo("no scenario selected (check --tag, --shard, --require-approved and --scenarios)", err=True)
         sys.exit(EXIT_NONE)
 
-    impl = load_implementation(impl_spec, guideline)
+    impl = load_implementation(impl_spec, guideline, concurrency=concurrency)
     options = RunOptions(concurrency=concurrency, timeout=timeout, repeat=repeat, max_rounds=max_rounds)
     finished: list[CaseResult] = []
     started = dt.datetime.now(dt.UTC)
