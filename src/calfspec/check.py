@@ -137,9 +137,7 @@ COUNT_KEYS = (
 )
 
 
-def check_guideline(
-    guideline_dir: str | Path | None = None, sources_dir: str | Path | None = None
-) -> CheckReport:
+def check_guideline(guideline_dir: str | Path | None = None, sources_dir: str | Path | None = None) -> CheckReport:
     """Load and lint a guideline (the bundled one by default), optionally against its sources.
 
     Problems in the guideline are returned, never raised. A missing or
@@ -403,8 +401,7 @@ def _interpretation_problems(index: GuidelineIndex) -> Iterator[Problem]:
         if claim.basis is Basis.INTERPRETATION and claim.id not in cited:
             yield Problem(
                 "orphan-interpretation",
-                f"interpretation {claim.id!r} is not cited by any conflict record, rule, pathway, "
-                "advice or the policy",
+                f"interpretation {claim.id!r} is not cited by any conflict record, rule, pathway, advice or the policy",
                 index.where("claims", claim.id),
                 "cite it where it is used (usually as a conflict's resolution_claims), or remove it",
             )
@@ -442,11 +439,9 @@ def _source_problems(index: GuidelineIndex, texts: dict[str, SourceText]) -> Ite
                 where = f"under section {c.section!r}" if elsewhere else "anywhere"
                 yield Problem(
                     "excerpt-not-found",
-                    f"claim {claim.id!r}: excerpt not found verbatim {where} in {text.path}: "
-                    f"{_short(c.excerpt)!r}",
+                    f"claim {claim.id!r}: excerpt not found verbatim {where} in {text.path}: {_short(c.excerpt)!r}",
                     field_location(index, "claims", claim.id, "citations", i, "excerpt"),
-                    "copy the excerpt exactly from the source (only whitespace and typographic "
-                    "quotes are normalised)",
+                    "copy the excerpt exactly from the source (only whitespace and typographic quotes are normalised)",
                 )
     for exc in g.exclusions:
         text = texts.get(exc.source)
@@ -464,8 +459,7 @@ def _source_problems(index: GuidelineIndex, texts: dict[str, SourceText]) -> Ite
             for exc_id in _exclusions_covering(index, text, sentence):
                 yield Problem(
                     "exclusion-covers-claim",
-                    f"exclusion {exc_id!r} covers a sentence a claim cites ({text.path}:{s.line}): "
-                    f"{_short(s.text)!r}",
+                    f"exclusion {exc_id!r} covers a sentence a claim cites ({text.path}:{s.line}): {_short(s.text)!r}",
                     field_location(index, "exclusions", exc_id, "excerpt"),
                     "exclusions are for non-clinical text: narrow the excerpt or its scope",
                 )
@@ -480,4 +474,3 @@ def _exclusions_covering(index: GuidelineIndex, text: SourceText, sentence: int)
 def _short(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-

@@ -271,9 +271,7 @@ def load_source_text(source_id: str, path: str | Path) -> SourceText:
             hint="pass --sources DIR holding the files named in guideline/sources.yaml",
         ) from None
     except OSError as exc:
-        raise InputError(
-            f"cannot read source text: {exc.strerror}", code="source-unreadable", path=str(p)
-        ) from None
+        raise InputError(f"cannot read source text: {exc.strerror}", code="source-unreadable", path=str(p)) from None
     if size > MAX_SOURCE_BYTES:
         raise InputError(
             f"source text is {size} bytes, larger than the {MAX_SOURCE_BYTES}-byte limit",
@@ -380,4 +378,3 @@ def coverage(guideline: Guideline, texts: dict[str, SourceText]) -> tuple[Docume
             )
         )
     return tuple(out)
-

@@ -60,9 +60,7 @@ def verdicts(result: dict[str, object]) -> dict[str, int]:
 @pytest.fixture
 def example_service() -> Iterator[str]:
     script = ROOT / "examples" / "http_service" / "server.py"
-    proc = subprocess.Popen(
-        [sys.executable, str(script), "--port", "0", "--quiet"], stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([sys.executable, str(script), "--port", "0", "--quiet"], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -92,9 +90,7 @@ def test_the_example_http_service_passes_the_bundled_scenarios(tmp_path: Path, e
 
 
 def test_a_python_callable_spec_runs_in_process(tmp_path: Path) -> None:
-    status, result, stderr, _ = calfspec_run(
-        tmp_path, "--impl", "python:tests.fixtures.impls.pyfuncs:triage_model"
-    )
+    status, result, stderr, _ = calfspec_run(tmp_path, "--impl", "python:tests.fixtures.impls.pyfuncs:triage_model")
     assert set(verdicts(result)) == {"pass"}, stderr
     assert status == 0
     file_spec = f"python:{FIXTURES_DIR / 'impls' / 'pyfuncs.py'}:triage_dict"

@@ -86,9 +86,7 @@ def test_a_refused_connection_is_retried_then_an_error() -> None:
         (("--mode", "oversized"), "oversized-output", "oversized output"),
     ],
 )
-def test_4xx_and_bad_bodies_are_errors_at_once_without_retry(
-    args: tuple[str, ...], code: str, expected: str
-) -> None:
+def test_4xx_and_bad_bodies_are_errors_at_once_without_retry(args: tuple[str, ...], code: str, expected: str) -> None:
     with running_server("triage_server", *args) as (url, _):
         outcomes = asyncio.run(cases(url, 1))
     assert isinstance(outcomes[0], ImplementationError)

@@ -20,9 +20,7 @@ from tests.fixtures.servers import running_server
 pytestmark = pytest.mark.usefixtures("no_leftover_processes")
 
 KEY = "sk-test-SECRET-5f2c9a1b7e"
-REQUEST = TriageRequest(
-    case_id="dvt", age=61, side="left", findings={"calf_swelling": "present", "fever": "absent"}
-)
+REQUEST = TriageRequest(case_id="dvt", age=61, side="left", findings={"calf_swelling": "present", "fever": "absent"})
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +67,7 @@ def test_a_json_reply_becomes_the_decision_and_the_whole_response_is_kept(base_u
         ("no-such-model", "http-status", "HTTP 404"),
     ],
 )
-def test_unusable_replies_are_errors_naming_the_cause(
-    base_url: str, model: str, code: str, expected: str
-) -> None:
+def test_unusable_replies_are_errors_naming_the_cause(base_url: str, model: str, code: str, expected: str) -> None:
     outcome = ask(base_url, model)
     assert isinstance(outcome, ImplementationError)
     assert outcome.code == code
@@ -92,9 +88,7 @@ def test_without_a_narrative_the_presentation_is_rendered_in_plain_words(base_ur
     assert "Swollen calf" in reply.decision.rationale and "Fever" in reply.decision.rationale
 
 
-def test_the_api_key_never_reaches_raw_replies_errors_or_logs(
-    base_url: str, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_the_api_key_never_reaches_raw_replies_errors_or_logs(base_url: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     echoed = ask(base_url, "echo-key")
     assert isinstance(echoed, Reply)

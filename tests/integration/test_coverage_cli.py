@@ -121,8 +121,15 @@ def test_results_fill_the_last_result_column(tmp_path: Path) -> None:
     assert result.is_file(), run.stderr[-3000:]
     hazards = tmp_path / "hazards.csv"
     proc = _run(
-        "coverage", "--scenarios", str(suite), "--results", str(result), "--hazard-log", str(hazards),
-        "--policy", "none",
+        "coverage",
+        "--scenarios",
+        str(suite),
+        "--results",
+        str(result),
+        "--hazard-log",
+        str(hazards),
+        "--policy",
+        "none",
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     row = next(r for r in csv.DictReader(hazards.open(newline="")) if r["hazard id"] == f"HAZ-{rule.id}")
@@ -151,9 +158,7 @@ def test_changed_since_lists_approvals_a_claim_change_invalidates(tmp_path: Path
     guideline = load_guideline(repo / "guideline")
     items = load_scenarios(SCENARIOS_DIR, guideline)
     target = next(i for i in items if i.scenario.expect.claims)
-    other = next(
-        i for i in items if target.scenario.expect.claims[0] not in cited_claim_ids(i.scenario, guideline)
-    )
+    other = next(i for i in items if target.scenario.expect.claims[0] not in cited_claim_ids(i.scenario, guideline))
     cases = repo / "scenarios" / "cases"
     cases.mkdir(parents=True)
     for item in (target, other):
@@ -176,8 +181,18 @@ def test_changed_since_lists_approvals_a_claim_change_invalidates(tmp_path: Path
     scen = str(repo / "scenarios")
     gdir = str(repo / "guideline")
     signed = _run(
-        "review", "sign", target.id, other.id, "--reviewer", "alice", "--key", str(key),
-        "--scenarios", scen, "--guideline", gdir,
+        "review",
+        "sign",
+        target.id,
+        other.id,
+        "--reviewer",
+        "alice",
+        "--key",
+        str(key),
+        "--scenarios",
+        scen,
+        "--guideline",
+        gdir,
     )
     assert signed.returncode == 0, signed.stderr
 

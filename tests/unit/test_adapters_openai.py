@@ -40,9 +40,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
     ],
 )
-def test_spec_parts_are_model_base_url_and_options(
-    text: str, model: str, base: str, options: dict[str, str]
-) -> None:
+def test_spec_parts_are_model_base_url_and_options(text: str, model: str, base: str, options: dict[str, str]) -> None:
     assert parse_openai_spec(text, f"openai:{text}") == (model, base, options)
 
 

@@ -19,9 +19,7 @@ def test_each_spec_form_builds_its_adapter(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("CALFSPEC_OPENAI_API_KEY", "sk-test")
     assert isinstance(load_implementation("reference"), ReferenceImplementation)
     assert isinstance(load_implementation(" reference "), ReferenceImplementation)
-    assert isinstance(
-        load_implementation("python:tests.fixtures.impls.pyfuncs:triage_model"), PythonImplementation
-    )
+    assert isinstance(load_implementation("python:tests.fixtures.impls.pyfuncs:triage_model"), PythonImplementation)
     assert isinstance(load_implementation(f"cmd:{sys.executable} -V"), CommandImplementation)
     assert isinstance(load_implementation("http://127.0.0.1:9/triage"), HttpImplementation)
     assert isinstance(load_implementation("https://example.org/triage"), HttpImplementation)

@@ -89,9 +89,7 @@ BASE: dict[str, Any] = {
             "claims": ["swelling-warns"],
         }
     ],
-    "exclusions": [
-        {"id": "nav", "source": "s1", "kind": "navigation", "excerpt": "Nav link", "reason": "A link."}
-    ],
+    "exclusions": [{"id": "nav", "source": "s1", "kind": "navigation", "excerpt": "Nav link", "reason": "A link."}],
 }
 
 

@@ -81,9 +81,7 @@ def test_a_scenario_covering_a_rule_covers_its_interpretation_claims(
     positive = next(s for s in suite if s.covers.red_flags)
     failures_without = check_policy(guideline, [], [PolicyCheck.INTERPRETATION_CLAIMS])
     failures_with = check_policy(guideline, [positive], [PolicyCheck.INTERPRETATION_CLAIMS])
-    covered = {
-        c for c in cited_claim_ids(positive, guideline) if guideline.claims[c].basis is Basis.INTERPRETATION
-    }
+    covered = {c for c in cited_claim_ids(positive, guideline) if guideline.claims[c].basis is Basis.INTERPRETATION}
     assert len(failures_without) - len(failures_with) == len(covered)
 
 
@@ -111,9 +109,7 @@ def test_result_summary_shows_the_worst_outcome_of_repeats() -> None:
     assert summary == {"a": "fail (quality) 1/3", "b": "error", "c": "pass"}
 
 
-def test_matrix_traces_each_citation_to_scenarios_and_results(
-    guideline: GuidelineIndex, suite: list[Scenario]
-) -> None:
+def test_matrix_traces_each_citation_to_scenarios_and_results(guideline: GuidelineIndex, suite: list[Scenario]) -> None:
     scenario = next(s for s in suite if s.covers.red_flags)
     rows = traceability(guideline, [scenario], _result((scenario.id, Verdict.PASS, None)))
     assert len(rows) == sum(len(c.citations) for c in guideline.guideline.claims)

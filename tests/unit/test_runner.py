@@ -182,5 +182,5 @@ def test_a_revealed_side_must_be_a_side(tmp_path: Path) -> None:
     from calfspec.scenarios import ScenarioInvalid
 
     (tmp_path / "s.yaml").write_text(SCENARIO.format(id="x").replace("chest_pain: present", "side: present"))
-    with pytest.raises(ScenarioInvalid, match="reveal_on_ask.side must be"):
+    with pytest.raises(ScenarioInvalid, match=r"reveal_on_ask\.side must be"):
         load_scenarios(tmp_path, load_guideline())

@@ -87,9 +87,7 @@ def parse_command(text: str, spec: str) -> list[str]:
             hint="quote the command like a shell would, e.g. cmd:'node examples/js/triage.mjs'",
         ) from None
     if not argv:
-        raise SpecError(
-            "the cmd: spec has no command", hint="e.g. cmd:node examples/js/triage.mjs"
-        )
+        raise SpecError("the cmd: spec has no command", hint="e.g. cmd:node examples/js/triage.mjs")
     if shutil.which(argv[0]) is None:
         raise SpecError(
             f"command not found: {argv[0]!r}",
@@ -231,8 +229,7 @@ class CommandImplementation:
                 raise
             self._retire(
                 child,
-                f"was killed because case {request.case_id or case} "
-                f"got no answer within {timeout:g} s",
+                f"was killed because case {request.case_id or case} got no answer within {timeout:g} s",
             )
             raise ImplementationError(
                 f"no answer within {timeout:g} s; the process was killed and is restarted "
@@ -277,9 +274,7 @@ class CommandImplementation:
                     if self._gave_up is not None:
                         raise ImplementationError(self._gave_up, code="implementation-gave-up")
                     if self._closed:
-                        raise ImplementationError(
-                            "the adapter was closed", code="implementation-closed"
-                        )
+                        raise ImplementationError("the adapter was closed", code="implementation-closed")
                     child = self._child
                     if child is None or child.ended is not None:
                         child = await self._spawn()
@@ -289,17 +284,14 @@ class CommandImplementation:
                     return child
         except TimeoutError:
             if in_handshake is not None:
-                self._retire(
-                    in_handshake, f"did not answer the hello within {timeout:g} s"
-                )
+                self._retire(in_handshake, f"did not answer the hello within {timeout:g} s")
                 raise ImplementationError(
                     f"no answer within {timeout:g} s: the process did not answer the hello"
                     f"{in_handshake.stderr.render()}",
                     code="implementation-timeout",
                 ) from None
             raise ImplementationError(
-                f"no answer within {timeout:g} s: the process was still being started "
-                "for another case",
+                f"no answer within {timeout:g} s: the process was still being started for another case",
                 code="implementation-timeout",
             ) from None
 
@@ -358,9 +350,7 @@ class CommandImplementation:
                 self._gave_up = text
             raise ImplementationError(text + child.stderr.render(), code="protocol-error")
         assert isinstance(answer, dict)
-        self.peer = {
-            key: str(answer[key]) for key in ("name", "version") if isinstance(answer.get(key), str)
-        }
+        self.peer = {key: str(answer[key]) for key in ("name", "version") if isinstance(answer.get(key), str)}
         child.ready = True
 
     def _count_failed_start(self, cause: str) -> None:
@@ -509,9 +499,7 @@ class CommandImplementation:
         try:
             message: object = json.loads(raw)
         except ValueError:
-            child.fail_waiting(
-                f"the process wrote a line that is not JSON: {excerpt(text)}", "invalid-json"
-            )
+            child.fail_waiting(f"the process wrote a line that is not JSON: {excerpt(text)}", "invalid-json")
             return
         if not child.hello.done():
             child.hello.set_result(message)
@@ -522,8 +510,7 @@ class CommandImplementation:
             or message.get("type") not in ("decision", "error")
         ):
             child.fail_waiting(
-                "the process wrote a message that is not a decision or an error for a case: "
-                + excerpt(text),
+                "the process wrote a message that is not a decision or an error for a case: " + excerpt(text),
                 "protocol-error",
             )
             return
@@ -542,8 +529,7 @@ def _check_hello(answer: object) -> tuple[bool, str] | None:
         return True, f"the hello has no valid protocol_version (got {theirs!r})"
     if theirs.split(".")[0] != PROTOCOL_VERSION.split(".")[0]:
         return True, (
-            f"protocol version mismatch: calfspec speaks {PROTOCOL_VERSION}, "
-            f"the implementation speaks {theirs}"
+            f"protocol version mismatch: calfspec speaks {PROTOCOL_VERSION}, the implementation speaks {theirs}"
         )
     return None
 

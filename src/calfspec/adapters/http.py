@@ -202,9 +202,7 @@ class JsonPoster:
                     if attempts > self._retries:
                         earlier = "" if first_problem == last_problem else f"; first: {first_problem}"
                         raise ImplementationError(
-                            self._redact(
-                                f"{last_problem} (from {self.shown_url}, {attempts} attempts{earlier})"
-                            ),
+                            self._redact(f"{last_problem} (from {self.shown_url}, {attempts} attempts{earlier})"),
                             code="http-unavailable",
                         )
                     delay = self._backoff * 2 ** (attempts - 1)
@@ -228,8 +226,7 @@ class JsonPoster:
                 size += len(chunk)
                 if size > self._max_body:
                     raise ImplementationError(
-                        f"oversized output: the response from {self.shown_url} is larger "
-                        f"than {self._max_body} bytes",
+                        f"oversized output: the response from {self.shown_url} is larger than {self._max_body} bytes",
                         code="oversized-output",
                     )
                 chunks.append(chunk)

@@ -110,9 +110,7 @@ def render_presentation(request: TriageRequest, guideline: GuidelineIndex) -> st
     }.get(request.side)
     if side:
         sentences.append(side)
-    onset = {Onset.SUDDEN: "It came on suddenly", Onset.GRADUAL: "It came on gradually"}.get(
-        request.onset
-    )
+    onset = {Onset.SUDDEN: "It came on suddenly", Onset.GRADUAL: "It came on gradually"}.get(request.onset)
     if request.duration_days is not None:
         when = f"{request.duration_days:g} day(s) ago"
         sentences.append(f"{onset} {when}." if onset else f"It started {when}.")
@@ -267,13 +265,9 @@ class OpenAIImplementation:
             ) from None
         refusal = message.get("refusal") if isinstance(message, dict) else None
         if refusal:
-            raise ImplementationError(
-                f"the model refused: {excerpt(str(refusal))}", code="model-refusal"
-            )
+            raise ImplementationError(f"the model refused: {excerpt(str(refusal))}", code="model-refusal")
         if choice.get("finish_reason") == "content_filter":
-            raise ImplementationError(
-                "the reply was withheld by the provider's content filter", code="model-refusal"
-            )
+            raise ImplementationError("the reply was withheld by the provider's content filter", code="model-refusal")
         content = message.get("content") if isinstance(message, dict) else None
         if not isinstance(content, str) or not content.strip():
             raise ImplementationError("the reply has no text content", code="invalid-completion")

@@ -65,9 +65,7 @@ def coverage(sources_dir: Path, guideline_dir: Path | None, as_json: bool, fail_
                 "sentences": d.sentences,
                 "accounted": d.accounted,
                 "percent": d.percent,
-                "unaccounted": [
-                    {"line": s.line, "index": s.index, "text": s.text} for s in d.unaccounted
-                ],
+                "unaccounted": [{"line": s.line, "index": s.index, "text": s.text} for s in d.unaccounted],
             }
             for d in docs
         ]
@@ -75,8 +73,7 @@ def coverage(sources_dir: Path, guideline_dir: Path | None, as_json: bool, fail_
     else:
         for d in docs:
             click.echo(
-                f"{d.source_id} ({d.file}): {d.accounted}/{d.sentences} sentences accounted for "
-                f"({d.percent:.2f}%)",
+                f"{d.source_id} ({d.file}): {d.accounted}/{d.sentences} sentences accounted for ({d.percent:.2f}%)",
                 err=True,
             )
             path = texts[d.source_id].path

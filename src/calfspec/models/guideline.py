@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 
-
 class Source(Model):
     """A public document the guideline is built from."""
 

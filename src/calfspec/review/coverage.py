@@ -261,8 +261,7 @@ def hazard_log(
                 hazard_id=f"HAZ-{rule.id}",
                 hazard=(
                     f"Under-triage: a patient with possible {names} is given less than "
-                    f"{rule.urgency.label}"
-                    + (", or advice that could harm them" if avoid else "")
+                    f"{rule.urgency.label}" + (", or advice that could harm them" if avoid else "")
                 ),
                 cause=f"The system misses or discounts: {describe_expr(rule.when, guideline)}",
                 control=control,
@@ -283,9 +282,13 @@ def hazard_log(
         result, status = "not run", "scenarios exist; no results given (--results)"
     else:
         bad = [f"{s}: {summary.get(s, 'not run')}" for s in linked if summary.get(s) != "pass"]
-        result, status = ("; ".join(bad), "open: verification failing or incomplete") if bad else (
-            f"all {len(linked)} pass",
-            "verified",
+        result, status = (
+            ("; ".join(bad), "open: verification failing or incomplete")
+            if bad
+            else (
+                f"all {len(linked)} pass",
+                "verified",
+            )
         )
     unresolved = pathways[policy.unresolved_pathway].title if policy.unresolved_pathway in pathways else ""
     rows.append(
@@ -447,9 +450,7 @@ def changed_since(
     gdir = guideline.root.resolve()
     top = Path(_git(["rev-parse", "--show-toplevel"], gdir).decode().strip())
     rel = gdir.relative_to(top).as_posix()
-    files = tuple(
-        line for line in _git(["diff", "--name-only", rev, "--", rel], top).decode().splitlines() if line
-    )
+    files = tuple(line for line in _git(["diff", "--name-only", rev, "--", rel], top).decode().splitlines() if line)
     if not files:
         return GuidelineChange(rev, (), (), (), ())
     archive = _git(["archive", "--format=tar", rev, "--", rel], top)

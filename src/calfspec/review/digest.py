@@ -36,9 +36,7 @@ __all__ = [
 
 def canonical_json(value: object) -> bytes:
     """Canonical JSON bytes: sorted keys, no whitespace, UTF-8 (not ASCII-escaped)."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def cited_claim_ids(scenario: Scenario, guideline: GuidelineIndex) -> tuple[str, ...]:

@@ -52,9 +52,7 @@ _KEY_TYPES = (
     "sk-ecdsa-sha2-nistp256@openssh.com",
 )
 _PUBLIC_KEY = re.compile(r"^(?P<type>[a-z0-9@.-]+) (?P<blob>[A-Za-z0-9+/]+={0,3})(?: (?P<comment>.*))?$")
-_ARMOR = re.compile(
-    r"^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]+\n-----END SSH SIGNATURE-----\n?$"
-)
+_ARMOR = re.compile(r"^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]+\n-----END SSH SIGNATURE-----\n?$")
 
 
 class Role(StrEnum):

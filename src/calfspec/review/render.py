@@ -277,9 +277,7 @@ def _card(
     )
 
 
-def _reference_results(
-    scenarios: Sequence[LoadedScenario], guideline: GuidelineIndex
-) -> dict[str, CaseResult]:
+def _reference_results(scenarios: Sequence[LoadedScenario], guideline: GuidelineIndex) -> dict[str, CaseResult]:
     # The pack shows the reference's answer exactly as `calfspec run --impl reference`
     # would get it, follow-up questions included, so it goes through the real runner.
     results = asyncio.run(

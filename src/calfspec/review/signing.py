@@ -162,8 +162,7 @@ class SignatureVerifier:
         if owners:
             return SignatureCheck(
                 ok=False,
-                problem=f"signed with a key registered for {', '.join(owners)}, "
-                f"not for reviewer {reviewer_id!r}",
+                problem=f"signed with a key registered for {', '.join(owners)}, not for reviewer {reviewer_id!r}",
             )
         return SignatureCheck(
             ok=False, problem=f"signed with a key that is not registered for reviewer {reviewer_id!r}"

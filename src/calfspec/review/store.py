@@ -137,8 +137,6 @@ def write_record(folder: Path, record: SignOff) -> Path:
             except FileExistsError:
                 continue
             return target
-        raise InputError(
-            "too many sign-off records with the same name", code="signoff-name", path=folder
-        )
+        raise InputError("too many sign-off records with the same name", code="signoff-name", path=folder)
     finally:
         tmp.unlink(missing_ok=True)

@@ -260,12 +260,8 @@ def review_scenarios(
         approvers = tuple(
             sorted({r.record.reviewer for r in now if r.record and r.record.decision is Decision.APPROVED})
         )
-        requested = tuple(
-            r for r in now if r.record and r.record.decision is Decision.CHANGES_REQUESTED
-        )
-        last_ok = _latest(
-            r for r in old if r.record and r.record.decision is Decision.APPROVED
-        )
+        requested = tuple(r for r in now if r.record and r.record.decision is Decision.CHANGES_REQUESTED)
+        last_ok = _latest(r for r in old if r.record and r.record.decision is Decision.APPROVED)
         base = last_ok or _latest(old)
         if invalid:
             verdict = ScenarioStatus.INVALID
@@ -330,7 +326,5 @@ def approved_scenario_ids(
             records = load_records(root / SIGNOFFS_DIR)
     report = review_scenarios(scenarios, guideline, registry, records)
     return {
-        s.scenario_id
-        for s in report.scenarios
-        if s.status is ScenarioStatus.APPROVED and len(s.approvers) >= quorum
+        s.scenario_id for s in report.scenarios if s.status is ScenarioStatus.APPROVED and len(s.approvers) >= quorum
     }
