@@ -1,4 +1,8 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of either."""
+"""File I/O with the guarantees calfspec promises.
+
+* writes are atomic: a reader sees the old file or the new one, never half of either;
+* reads of user files are bounded in size, UTF-8 only, and fail with a positioned error.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+from .errors import InputError
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "read_user_text"]
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -28,3 +34,46 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def atomic_write_text(path: str | Path, text: str) -> None:
     """UTF-8 text version of :func:`atomic_write_bytes`."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_user_text(
+    path: str | Path,
+    *,
+    max_bytes: int,
+    kind: str,
+    error: type[InputError] = InputError,
+    missing_hint: str = "check the path",
+    large_hint: str = "check this is the right file",
+) -> str:
+    """Read a user-supplied UTF-8 text file (a leading BOM is dropped).
+
+    A missing, unreadable, oversized or non-UTF-8 file raises ``error`` with a
+    code ``<kind>-missing`` / ``-unreadable`` / ``-too-large`` / ``-not-utf8``,
+    naming the file and, for bad bytes, the line.
+    """
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise error("file not found", code=f"{kind}-missing", path=str(p), hint=missing_hint) from None
+    except OSError as exc:
+        raise error(f"cannot read file: {exc.strerror}", code=f"{kind}-unreadable", path=str(p)) from None
+    if size > max_bytes:
+        raise error(
+            f"file is {size} bytes, larger than the {max_bytes}-byte limit",
+            code=f"{kind}-too-large",
+            path=str(p),
+            hint=large_hint,
+        )
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"bytes that are not UTF-8 at offset {exc.start}",
+            code=f"{kind}-not-utf8",
+            path=str(p),
+            line=raw[: exc.start].count(b"\n") + 1,
+            hint="save the file as UTF-8",
+        ) from None
+    return text.removeprefix("\ufeff")

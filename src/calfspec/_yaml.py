@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ._io import read_user_text
 from .errors import ValidationFailed, YamlError
 
 __all__ = ["MAX_BYTES", "YamlDoc", "load_yaml", "load_yaml_text", "validate_doc", "validation_problems"]
@@ -147,35 +148,14 @@ def load_yaml(path: str | Path) -> YamlDoc:
     keys, anchors/aliases and syntax errors, each as a :class:`YamlError` that
     names the file and (where known) the line.
     """
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-    except FileNotFoundError:
-        raise YamlError("file not found", code="file-not-found", path=str(p), hint="check the path") from None
-    except OSError as exc:
-        raise YamlError(f"cannot read file: {exc.strerror}", code="file-unreadable", path=str(p)) from None
-    if size > MAX_BYTES:
-        raise YamlError(
-            f"file is {size} bytes, larger than the {MAX_BYTES}-byte limit",
-            code="yaml-too-large",
-            path=str(p),
-            hint="calfspec YAML files are small; check this is the right file",
-        )
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise YamlError(
-            f"bytes that are not UTF-8 at offset {exc.start}",
-            code="yaml-not-utf8",
-            path=str(p),
-            line=line,
-            hint="save the file as UTF-8",
-        ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return load_yaml_text(text, str(p))
+    text = read_user_text(
+        path,
+        max_bytes=MAX_BYTES,
+        kind="yaml",
+        error=YamlError,
+        large_hint="calfspec YAML files are small; check this is the right file",
+    )
+    return load_yaml_text(text, str(path))
 
 
 _MAX_DEPTH = 64

@@ -49,10 +49,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CalfspecError, Location
-from .guideline import GuidelineIndex, expr_findings, field_location, load_guideline_unchecked
+from .guideline import GuidelineIndex, expr_atoms, expr_findings, field_location, load_guideline_unchecked
 from .models.guideline import (
     AllOf,
-    AnyOf,
     Basis,
     Expr,
     FindingIs,
@@ -221,19 +220,6 @@ def _urgency_problems(index: GuidelineIndex) -> Iterator[Problem]:
 # --- satisfiability -----------------------------------------------------------------------
 
 
-def _atoms(expr: Expr) -> Iterator[Expr]:
-    if isinstance(expr, FindingIs | SideIs | PregnantIs):
-        yield expr
-    elif isinstance(expr, AllOf):
-        for part in expr.all:
-            yield from _atoms(part)
-    elif isinstance(expr, AnyOf):
-        for part in expr.any:
-            yield from _atoms(part)
-    elif isinstance(expr, NotOf):
-        yield from _atoms(expr.not_)
-
-
 _Choice = tuple[str, tuple[object, ...]]
 _KNOWN_SIDES = (Side.LEFT, Side.RIGHT, Side.BOTH)
 _KNOWN_STATES = (FindingState.PRESENT, FindingState.ABSENT)
@@ -249,7 +235,7 @@ def co_satisfiable(*exprs: Expr) -> Presentation | None:
     leave findings unknown.
     """
     goal: Expr = AllOf(all=exprs)
-    atoms = list(_atoms(goal))
+    atoms = list(expr_atoms(goal))
     choices: list[_Choice] = []
     if any(isinstance(a, SideIs) for a in atoms):
         choices.append(("side", _KNOWN_SIDES))

@@ -8,6 +8,7 @@ keeps working for callers that do not know calfspec::
 
     CalfspecError(Exception)
     ├── InputError(CalfspecError, ValueError)          bad user input; CLI exit 4
+    │   ├── ProblemsError                                several problems found at once
     │   ├── YamlError                                    unreadable / hostile YAML
     │   ├── ValidationFailed                             well-formed, wrong shape
     │   ├── UnknownIdError                              unknown id / vocabulary
@@ -31,6 +32,7 @@ __all__ = [
     "InputError",
     "InternalError",
     "Location",
+    "ProblemsError",
     "SpecError",
     "UnknownIdError",
     "ValidationFailed",
@@ -115,6 +117,32 @@ class InputError(CalfspecError, ValueError):
     """
 
     default_code = "invalid-input"
+
+
+class ProblemsError(InputError):
+    """Several input problems found in one pass, reported together.
+
+    Likely causes: whatever the individual ``problems`` say; loaders collect every
+    problem in every file before refusing, so one run shows them all. The error's
+    own location, code and hint are those of the first problem.
+    """
+
+    def __init__(self, problems: list[CalfspecError]) -> None:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        super().__init__(
+            first.message + more,
+            code=first.code,
+            path=first.path,
+            line=first.line,
+            col=first.col,
+            hint=first.hint,
+        )
+        self.problems = problems
+
+    def render(self) -> str:
+        """Every problem, one per line."""
+        return "\n".join(p.render() for p in self.problems)
 
 
 class YamlError(InputError):

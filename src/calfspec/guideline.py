@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ._yaml import YamlDoc, load_yaml, validation_problems
-from .errors import CalfspecError, InputError, Location, UnknownIdError, YamlError
+from .errors import CalfspecError, InputError, Location, ProblemsError, UnknownIdError, YamlError
 from .models.guideline import (
     Advice,
     AllOf,
@@ -32,8 +32,10 @@ from .models.guideline import (
     GuidelineMeta,
     NotOf,
     Pathway,
+    PregnantIs,
     Rule,
     RuleKind,
+    SideIs,
     Source,
 )
 
@@ -41,6 +43,7 @@ __all__ = [
     "GuidelineIndex",
     "GuidelineInvalid",
     "data_dir",
+    "expr_atoms",
     "expr_findings",
     "field_location",
     "load_guideline",
@@ -60,28 +63,14 @@ SECTIONS = (
 )
 
 
-class GuidelineInvalid(InputError):
-    """The guideline could not be loaded as a whole.
+class GuidelineInvalid(ProblemsError):
+    """The guideline could not be loaded as a whole; ``problems`` lists every problem.
 
-    ``problems`` lists every positioned problem found; the message names the first.
     Likely causes: a YAML mistake, a misspelled id, or an id renamed in one file
     but not in the files that refer to it. Run ``calfspec check`` to see them all.
     """
 
     default_code = "guideline-invalid"
-
-    def __init__(self, problems: list[CalfspecError]) -> None:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(
-            f"{first.message}{more}",
-            code=first.code,
-            path=first.path,
-            line=first.line,
-            col=first.col,
-            hint=first.hint or "run `calfspec check` to list every problem",
-        )
-        self.problems = problems
 
 
 def data_dir(name: str) -> Path:
@@ -97,18 +86,25 @@ def data_dir(name: str) -> Path:
     return here.parent.parent / name
 
 
-def expr_findings(expr: Expr) -> Iterator[str]:
-    """Every finding id an expression mentions, in order, with repeats."""
-    if isinstance(expr, FindingIs):
-        yield expr.finding
+def expr_atoms(expr: Expr) -> Iterator[FindingIs | SideIs | PregnantIs]:
+    """Every leaf test of an expression (finding, side, pregnancy), in order, with repeats."""
+    if isinstance(expr, FindingIs | SideIs | PregnantIs):
+        yield expr
     elif isinstance(expr, AllOf):
         for part in expr.all:
-            yield from expr_findings(part)
+            yield from expr_atoms(part)
     elif isinstance(expr, AnyOf):
         for part in expr.any:
-            yield from expr_findings(part)
+            yield from expr_atoms(part)
     elif isinstance(expr, NotOf):
-        yield from expr_findings(expr.not_)
+        yield from expr_atoms(expr.not_)
+
+
+def expr_findings(expr: Expr) -> Iterator[str]:
+    """Every finding id an expression mentions, in order, with repeats."""
+    for atom in expr_atoms(expr):
+        if isinstance(atom, FindingIs):
+            yield atom.finding
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,26 @@ def build_request(
     )
 
 
+def _case_result(loaded: LoadedScenario, repeat: int, started: float, **outcome: object) -> CaseResult:
+    """A CaseResult with the scenario's identity and expectations filled in."""
+    s = loaded.scenario
+    return CaseResult.model_validate(
+        {
+            "scenario_id": s.id,
+            "repeat": repeat,
+            "expected_min": s.expect.urgency.min,
+            "expected_max": s.expect.urgency.max,
+            "elapsed_ms": (time.perf_counter() - started) * 1000,
+            "tags": s.tags,
+            "red_flags": s.covers.red_flags,
+            "near_miss": s.covers.near_miss,
+            "conditions": s.covers.conditions,
+            "claims": s.expect.claims,
+            **outcome,
+        }
+    )
+
+
 def _error_result(
     loaded: LoadedScenario,
     repeat: int,
@@ -83,23 +103,15 @@ def _error_result(
     transcript: list[Exchange],
     started: float,
 ) -> CaseResult:
-    s = loaded.scenario
-    return CaseResult(
-        scenario_id=s.id,
-        repeat=repeat,
+    return _case_result(
+        loaded,
+        repeat,
+        started,
         verdict=Verdict.ERROR,
-        error=f"case {s.id}: {message}",
-        expected_min=s.expect.urgency.min,
-        expected_max=s.expect.urgency.max,
+        error=f"case {loaded.id}: {message}",
         request=request,
         transcript=tuple(transcript),
         raw_reply=transcript[-1].raw_reply if transcript else None,
-        elapsed_ms=(time.perf_counter() - started) * 1000,
-        tags=s.tags,
-        red_flags=s.covers.red_flags,
-        near_miss=s.covers.near_miss,
-        conditions=s.covers.conditions,
-        claims=s.expect.claims,
     )
 
 
@@ -158,25 +170,18 @@ async def run_case(
         answered.update(new)
     assert decision is not None
     verdict = judge(s.expect, decision)
-    return CaseResult(
-        scenario_id=s.id,
-        repeat=repeat,
+    return _case_result(
+        loaded,
+        repeat,
+        started,
         verdict=verdict.verdict,
         severity=verdict.severity,
         failures=verdict.failures,
-        expected_min=s.expect.urgency.min,
-        expected_max=s.expect.urgency.max,
         given=decision.urgency,
         request=transcript[0].request,
         decision=decision,
         raw_reply=raw,
         transcript=tuple(transcript) if len(transcript) > 1 else (),
-        elapsed_ms=(time.perf_counter() - started) * 1000,
-        tags=s.tags,
-        red_flags=s.covers.red_flags,
-        near_miss=s.covers.near_miss,
-        conditions=s.covers.conditions,
-        claims=s.expect.claims,
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ._yaml import YamlDoc, load_yaml, validation_problems
-from .errors import CalfspecError, InputError, UnknownIdError, YamlError
+from .errors import CalfspecError, InputError, ProblemsError, UnknownIdError, YamlError
 from .guideline import GuidelineIndex, data_dir
 from .models.scenario import Scenario
 from .models.triage import FindingState, Presentation, Side
@@ -38,7 +38,7 @@ _NOT_SCENARIOS = {"reviewers.yaml", "reviewers.yml"}
 _NOT_SCENARIO_DIRS = {"signoffs"}
 
 
-class ScenarioInvalid(InputError):
+class ScenarioInvalid(ProblemsError):
     """One or more scenario files are invalid; ``problems`` lists them all.
 
     Likely causes: a finding id not in guideline/vocabulary.yaml, a misspelled
@@ -47,23 +47,6 @@ class ScenarioInvalid(InputError):
     """
 
     default_code = "scenario-invalid"
-
-    def __init__(self, problems: list[CalfspecError]) -> None:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        super().__init__(
-            first.message + more,
-            code=first.code,
-            path=first.path,
-            line=first.line,
-            col=first.col,
-            hint=first.hint,
-        )
-        self.problems = problems
-
-    def render(self) -> str:
-        """Every problem, one per line."""
-        return "\n".join(p.render() for p in self.problems)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+from ._io import read_user_text
 from .errors import InputError
 from .models.guideline import ExclusionScope, Guideline
 
@@ -260,37 +261,15 @@ def parse_source_text(source_id: str, text: str, path: str = "<text>") -> Source
 
 def load_source_text(source_id: str, path: str | Path) -> SourceText:
     """Read one source text (UTF-8) and split it; a bad file is an :class:`InputError`."""
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-    except FileNotFoundError:
-        raise InputError(
-            f"source text for {source_id!r} not found",
-            code="source-missing",
-            path=str(p),
-            hint="pass --sources DIR holding the files named in guideline/sources.yaml",
-        ) from None
-    except OSError as exc:
-        raise InputError(f"cannot read source text: {exc.strerror}", code="source-unreadable", path=str(p)) from None
-    if size > MAX_SOURCE_BYTES:
-        raise InputError(
-            f"source text is {size} bytes, larger than the {MAX_SOURCE_BYTES}-byte limit",
-            code="source-too-large",
-            path=str(p),
-            hint="source texts are web pages saved as plain text; check this is the right file",
-        )
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"bytes that are not UTF-8 at offset {exc.start}",
-            code="source-not-utf8",
-            path=str(p),
-            line=raw[: exc.start].count(b"\n") + 1,
-            hint="save the source text as UTF-8",
-        ) from None
-    return parse_source_text(source_id, text.removeprefix("\ufeff"), str(p))
+    text = read_user_text(
+        path,
+        max_bytes=MAX_SOURCE_BYTES,
+        kind="source",
+        missing_hint=f"the text of source {source_id!r} is missing: pass --sources DIR holding the files "
+        "named in guideline/sources.yaml",
+        large_hint="source texts are web pages saved as plain text; check this is the right file",
+    )
+    return parse_source_text(source_id, text, str(path))
 
 
 def load_sources(guideline: Guideline, directory: str | Path) -> dict[str, SourceText]:

@@ -100,7 +100,7 @@ def test_deep_nesting_is_refused() -> None:
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(YamlError) as info:
         load_yaml(tmp_path / "nope.yaml")
-    assert info.value.code == "file-not-found"
+    assert info.value.code == "yaml-missing"
 
 
 def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
