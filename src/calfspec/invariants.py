@@ -838,12 +838,21 @@ class Fuzzer:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._loop is None:
+        loop = self._loop
+        if loop is None:
             return
         try:
-            self._loop.run_until_complete(self.impl.close())
+            # A Ctrl-C lands in the middle of a call: cancel it, and let it clean up,
+            # before the implementation is closed.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending))
+            loop.run_until_complete(self.impl.close())
+            loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
-            self._loop.close()
+            loop.close()
             self._loop = None
 
     def check(self, invariant: Invariant) -> InvariantReport:
@@ -1017,6 +1026,10 @@ def describe_decision(decision: TriageDecision) -> str:
     return "; ".join(parts)
 
 
+_MAX_NARRATIVE = 2000
+"""A scenario's narrative is :data:`~calfspec.models._base.Text`: at most 2000 characters."""
+
+
 def _scenario_id(invariant: str, digest: str) -> str:
     room = 80 - len("fuzz--") - len(digest)
     return f"fuzz-{invariant[:room].rstrip('-_')}-{digest}"
@@ -1072,7 +1085,9 @@ def counterexample_scenarios(
                 title=f"Fuzz counterexample to {invariant.name}",
                 tags=("fuzz", invariant.name),
                 presentation=presentation,
-                narrative=request.narrative or narrative_for(presentation, guideline),
+                narrative=request.narrative
+                if request.narrative and len(request.narrative) <= _MAX_NARRATIVE
+                else narrative_for(presentation, guideline),
                 reveal_on_ask=answers,
                 expect=expect,
                 covers=covers,

@@ -236,11 +236,16 @@ def _join(words: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+_MAX_LISTED_ABSENT = 12
+"""More absent findings than this are summarised in a narrative instead of listed."""
+
+
 def narrative_for(presentation: Presentation, guideline: GuidelineIndex | None = None) -> str:
     """A plain patient-style narrative that says exactly what the structured presentation says.
 
-    Present findings are named, absent ones denied, unknown ones called
-    uncertain (findings left out are not mentioned). Laterality is worded as
+    Present findings are named, absent ones denied (summarised when there are
+    more than a dozen), unknown ones called uncertain (findings left out are
+    not mentioned). Laterality is worded as
     ``left calf`` / ``right calf`` / ``both calves``, so :func:`swap_laterality`
     can mirror it.
     """
@@ -273,8 +278,12 @@ def narrative_for(presentation: Presentation, guideline: GuidelineIndex | None =
         by_state[state].append(_label(index, fid))
     if by_state[FindingState.PRESENT]:
         sentences.append(f"I have: {_join(by_state[FindingState.PRESENT])}.")
-    if by_state[FindingState.ABSENT]:
-        sentences.append(f"I do not have: {_join(by_state[FindingState.ABSENT])}.")
+    absent = by_state[FindingState.ABSENT]
+    if len(absent) > _MAX_LISTED_ABSENT:
+        # A fully worked-up presentation denies dozens of findings; a patient would not list them.
+        sentences.append("I have been asked about everything else and have none of it.")
+    elif absent:
+        sentences.append(f"I do not have: {_join(absent)}.")
     if by_state[FindingState.UNKNOWN]:
         sentences.append(f"I am not sure about: {_join(by_state[FindingState.UNKNOWN])}.")
     return " ".join(sentences)
