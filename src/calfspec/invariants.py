@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 
 from .adapters import Implementation, load_implementation
 from .errors import ImplementationError, InputError
-from .guideline import GuidelineIndex, load_guideline
+from .guideline import GuidelineIndex, expr_atoms, load_guideline
 from .judge import judge, validate_decision
 from .models.guideline import Advice, AllOf, AnyOf, Expr, FindingIs, NotOf, Rule, RuleKind, SideIs, SideTest
 from .models.results import Exchange
@@ -404,6 +404,7 @@ class ContraindicationInvariant(_ExpectationInvariant):
 
 
 def _polarities(expr: Expr, positive: bool = True) -> Iterator[tuple[str, bool]]:
+    """Each finding an expression names, with False when it sits under an odd number of ``not``."""
     if isinstance(expr, FindingIs):
         yield expr.finding, positive
     elif isinstance(expr, AllOf | AnyOf):
@@ -414,13 +415,7 @@ def _polarities(expr: Expr, positive: bool = True) -> Iterator[tuple[str, bool]]
 
 
 def _side_tests(expr: Expr) -> Iterator[SideTest]:
-    if isinstance(expr, SideIs):
-        yield expr.side
-    elif isinstance(expr, AllOf | AnyOf):
-        for part in expr.all if isinstance(expr, AllOf) else expr.any:
-            yield from _side_tests(part)
-    elif isinstance(expr, NotOf):
-        yield from _side_tests(expr.not_)
+    return (atom.side for atom in expr_atoms(expr) if isinstance(atom, SideIs))
 
 
 def _all_exprs(guideline: GuidelineIndex) -> Iterator[Expr]:
