@@ -49,7 +49,7 @@ from .models.scenario import Covers, Expectations, Scenario, UrgencyRange
 from .models.triage import FindingState, Presentation, Side, TriageDecision, TriageRequest
 from .models.urgency import Urgency
 from .rules import Truth, evaluate, evaluate_rules, undetermined_findings
-from .runner import _ask
+from .runner import answer_request, ask
 from .strategies import DISTRACTORS, narrative_for, requests, satisfying, swap_laterality
 
 __all__ = [
@@ -91,7 +91,6 @@ class ViolationKind(StrEnum):
 
 # --- talking to the implementation ---------------------------------------------------------
 
-_ANSWER_WORDS = {FindingState.PRESENT: "yes", FindingState.ABSENT: "no", FindingState.UNKNOWN: "not sure"}
 # What the simulated patient answers, simplest first: "not sure" is where shrinking goes.
 _ANSWER = st.sampled_from((FindingState.UNKNOWN, FindingState.ABSENT, FindingState.PRESENT))
 
@@ -137,17 +136,6 @@ class Conversation:
         return out
 
 
-def _with_answers(
-    request: TriageRequest, answered: dict[str, FindingState], guideline: GuidelineIndex
-) -> TriageRequest:
-    """The request for the next round, in the same shape as :func:`calfspec.runner.build_request`."""
-    narrative = request.narrative
-    if narrative:
-        words = [f"{guideline.findings[fid].label}: {_ANSWER_WORDS[state]}" for fid, state in answered.items()]
-        narrative = f"{narrative}\n\nAnswers to your questions: " + "; ".join(words) + "."
-    return request.model_copy(update={"findings": {**request.findings, **answered}, "narrative": narrative})
-
-
 class Session:
     """One example's dealings with the implementation: calls, follow-up rounds, the patient's answers.
 
@@ -181,7 +169,7 @@ class Session:
         return self.answers[finding]
 
     async def _decide(self, request: TriageRequest) -> tuple[TriageDecision, str | None]:
-        decision, raw = await _ask(self.impl, request, self.timeout)
+        decision, raw = await ask(self.impl, request, self.timeout)
         validate_decision(decision, self.guideline)
         return decision, raw
 
@@ -218,7 +206,7 @@ class Session:
             if last:
                 break
             answered.update(new)
-            current = _with_answers(request, answered, self.guideline)
+            current = answer_request(request, answered, self.guideline)
         conversation = Conversation(tuple(exchanges))
         self.conversations.append(conversation)
         return conversation

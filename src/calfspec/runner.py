@@ -27,7 +27,7 @@ from .models.results import CaseResult, Exchange, Verdict
 from .models.triage import FindingState, Side, TriageDecision, TriageRequest
 from .scenarios import LoadedScenario, with_answers
 
-__all__ = ["RunOptions", "build_request", "run_case", "run_cases"]
+__all__ = ["RunOptions", "answer_request", "ask", "build_request", "run_case", "run_cases"]
 
 _GRACE_S = 2.0
 """Backstop beyond the adapter's own timeout before the runner cancels a call."""
@@ -50,6 +50,26 @@ class RunOptions:
     max_rounds: int = 3
 
 
+def answer_request(
+    request: TriageRequest,
+    answered: Mapping[str, FindingState | Side],
+    guideline: GuidelineIndex | None = None,
+) -> TriageRequest:
+    """The next round's request: the answered facts filled in, and, for systems that read
+    text, the answers appended to the narrative in plain words."""
+    if not answered:
+        return request
+    filled = with_answers(request, answered)
+    narrative = request.narrative
+    if narrative is not None:
+        words = []
+        for key, value in answered.items():
+            label = guideline.findings[key].label if guideline and key in guideline.findings else key
+            words.append(f"{label}: {_ANSWER_WORDS.get(value, value.value)}")
+        narrative = f"{narrative}\n\nAnswers to your questions: " + "; ".join(words) + "."
+    return filled.model_copy(update={"narrative": narrative})
+
+
 def build_request(
     loaded: LoadedScenario,
     *,
@@ -59,20 +79,12 @@ def build_request(
 ) -> TriageRequest:
     """The request for a scenario, with any facts revealed by earlier answers."""
     s = loaded.scenario
-    presentation = s.presentation
-    narrative = s.narrative
-    if answered:
-        presentation = with_answers(presentation, answered)
-        words = []
-        for key, value in answered.items():
-            label = guideline.findings[key].label if guideline and key in guideline.findings else key
-            words.append(f"{label}: {_ANSWER_WORDS.get(value, value.value)}")
-        narrative = f"{narrative}\n\nAnswers to your questions: " + "; ".join(words) + "."
-    return TriageRequest(
-        **presentation.model_dump(),
-        narrative=narrative,
+    first = TriageRequest(
+        **s.presentation.model_dump(),
+        narrative=s.narrative,
         case_id=f"{s.id}#{repeat}" if repeat else s.id,
     )
+    return answer_request(first, answered or {}, guideline)
 
 
 def _case_result(loaded: LoadedScenario, repeat: int, started: float, **outcome: object) -> CaseResult:
@@ -115,7 +127,8 @@ def _error_result(
     )
 
 
-async def _ask(impl: Implementation, request: TriageRequest, timeout: float) -> tuple[TriageDecision, str | None]:
+async def ask(impl: Implementation, request: TriageRequest, timeout: float) -> tuple[TriageDecision, str | None]:
+    """One call to the implementation, contained: anything but a decision in time is an ImplementationError."""
     try:
         reply = await asyncio.wait_for(impl.triage(request, timeout), timeout + _GRACE_S)
     except TimeoutError:
@@ -146,7 +159,7 @@ async def run_case(
         request = build_request(loaded, repeat=repeat, answered=answered, guideline=guideline)
         t0 = time.perf_counter()
         try:
-            decision, raw = await _ask(impl, request, options.timeout)
+            decision, raw = await ask(impl, request, options.timeout)
             validate_decision(decision, guideline)
         except ImplementationError as exc:
             transcript.append(

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -91,11 +92,13 @@ def scenario_files(path: str | Path | None = None) -> list[Path]:
     )
 
 
+_P = TypeVar("_P", bound=Presentation)
+
 REVEALABLE_FIELDS = ("side", "pregnant")
 """Presentation fields (besides findings) a scenario may reveal when asked."""
 
 
-def with_answers(presentation: Presentation, answers: Mapping[str, FindingState | Side]) -> Presentation:
+def with_answers(presentation: _P, answers: Mapping[str, FindingState | Side]) -> _P:
     """``presentation`` with answered facts filled in (findings, ``side``, ``pregnant``)."""
     update: dict[str, object] = {}
     findings = dict(presentation.findings)
