@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_NONE, EXIT_OK
+from ._options import guideline_option, impl_option, max_rounds_option, timeout_option
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -128,15 +129,7 @@ def _print_violation(
 
 
 @click.command("fuzz")
-@click.option(
-    "--impl",
-    "impl_spec",
-    default="reference",
-    show_default=True,
-    metavar="SPEC",
-    help="Implementation under test: reference, python:MODULE:CALLABLE, cmd:COMMAND, "
-    "http(s)://URL, openai:..., or an entry-point name.",
-)
+@impl_option
 @click.option(
     "--examples",
     type=click.IntRange(1, 1_000_000),
@@ -161,27 +154,9 @@ def _print_violation(
     default=None,
     help="Write each minimal counterexample as a draft scenario YAML into this folder.",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(0.01, 3600),
-    default=30.0,
-    show_default=True,
-    help="Seconds per answer before the case counts as an error.",
-)
-@click.option(
-    "--max-rounds",
-    type=click.IntRange(0, 20),
-    default=3,
-    show_default=True,
-    help="Follow-up rounds: how often the simulated patient answers a system's questions.",
-)
-@click.option(
-    "--guideline",
-    "guideline_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Guideline folder (default: the bundled guideline).",
-)
+@timeout_option
+@max_rounds_option
+@guideline_option
 @click.option("--list", "list_only", is_flag=True, help="List the invariants (name and meaning) and exit.")
 def fuzz(
     impl_spec: str,

@@ -10,18 +10,11 @@ from pathlib import Path
 import click
 
 from ..cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_NONE, EXIT_OK
+from ._options import guideline_option, impl_option, max_rounds_option, timeout_option
 
 
 @click.command("run")
-@click.option(
-    "--impl",
-    "impl_spec",
-    default="reference",
-    show_default=True,
-    metavar="SPEC",
-    help="Implementation under test: reference, python:MODULE:CALLABLE, cmd:COMMAND, "
-    "http(s)://URL, openai:..., or an entry-point name.",
-)
+@impl_option
 @click.option(
     "--scenarios",
     "scenarios_path",
@@ -29,26 +22,14 @@ from ..cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_NONE, EXIT_OK
     default=None,
     help="A scenario file or folder (default: the bundled suite).",
 )
-@click.option(
-    "--guideline",
-    "guideline_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Guideline folder (default: the bundled guideline).",
-)
+@guideline_option
 @click.option(
     "--tag", "tags", multiple=True, metavar="TAG", help="Run only scenarios with this tag (repeatable; any matches)."
 )
 @click.option(
     "--concurrency", type=click.IntRange(1, 1024), default=8, show_default=True, help="Cases in flight at once."
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(0.01, 3600),
-    default=30.0,
-    show_default=True,
-    help="Seconds per answer before the case is an error.",
-)
+@timeout_option
 @click.option(
     "--repeat",
     type=click.IntRange(1, 1000),
@@ -62,13 +43,7 @@ from ..cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_NONE, EXIT_OK
     default=None,
     help="With --repeat: fail when a red-flag case's Wilson lower bound on its pass rate is below this.",
 )
-@click.option(
-    "--max-rounds",
-    type=click.IntRange(0, 20),
-    default=3,
-    show_default=True,
-    help="Follow-up rounds: how often the harness answers a system's questions and asks again.",
-)
+@max_rounds_option
 @click.option(
     "--fail-on",
     type=click.Choice(["safety", "quality"]),

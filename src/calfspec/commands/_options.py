@@ -1,0 +1,43 @@
+"""Click options shared by several commands, defined once so they read and behave the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["guideline_option", "impl_option", "max_rounds_option", "timeout_option"]
+
+impl_option = click.option(
+    "--impl",
+    "impl_spec",
+    default="reference",
+    show_default=True,
+    metavar="SPEC",
+    help="Implementation under test: reference, python:MODULE:CALLABLE, cmd:COMMAND, "
+    "http(s)://URL, openai:MODEL[@BASE_URL], or an entry-point name.",
+)
+
+guideline_option = click.option(
+    "--guideline",
+    "guideline_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Guideline folder (default: the bundled guideline).",
+)
+
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(0.01, 3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds per answer before the case is an error.",
+)
+
+max_rounds_option = click.option(
+    "--max-rounds",
+    type=click.IntRange(0, 20),
+    default=3,
+    show_default=True,
+    help="Follow-up rounds: how often the questions a system asks are answered before it must decide.",
+)
