@@ -49,8 +49,11 @@ class Location:
     col: int | None = None
 
     def render(self) -> str:
-        """Render as ``path:line:col`` with only the parts that are known."""
-        parts = [self.path or "<input>"]
+        """Render as ``path:line:col`` with only the parts that are known.
+
+        Without a file (a bad command-line option, say) the program's name stands in.
+        """
+        parts = [self.path or "calfspec"]
         if self.line is not None:
             parts.append(str(self.line))
             if self.col is not None:
