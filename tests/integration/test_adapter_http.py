@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import time
+import urllib.request
 
 import pytest
 
@@ -17,8 +20,10 @@ pytestmark = pytest.mark.usefixtures("no_leftover_processes")
 SWOLLEN = TriageRequest(case_id="swollen", findings={"calf_swelling": "present"})
 
 
-async def cases(url: str, n: int, timeout: float = 10.0, concurrent: bool = False) -> list[Reply | ImplementationError]:
-    impl = load_implementation(url)
+async def cases(
+    url: str, n: int, timeout: float = 10.0, concurrent: bool = False, concurrency: int | None = None
+) -> list[Reply | ImplementationError]:
+    impl = load_implementation(url, concurrency=concurrency)
     assert isinstance(impl, HttpImplementation)
     await impl.start()
 
@@ -45,10 +50,32 @@ def test_a_good_service_answers_with_the_decision_and_the_raw_body_is_kept() -> 
         assert outcome.raw is not None and '"urgent-dvt-assessment"' in outcome.raw
 
 
-def test_many_concurrent_cases_share_one_client() -> None:
-    with running_server("triage_server", "--mode", "good", "--latency-ms", "20") as (url, _):
-        outcomes = asyncio.run(cases(f"{url}/triage", 64, concurrent=True))
+def server_stats(url: str, settle: float = 2.0) -> dict[str, int]:
+    """The server's connection counts, once every connection calfspec closed is seen closed."""
+    deadline = time.monotonic() + settle
+    while True:
+        with urllib.request.urlopen(f"{url}/stats", timeout=5) as response:
+            stats: dict[str, int] = json.load(response)
+        if stats["open"] == 0 or time.monotonic() > deadline:
+            return stats
+        time.sleep(0.02)
+
+
+def test_sequential_cases_reuse_one_connection_and_close_it_at_the_end() -> None:
+    with running_server("triage_server", "--mode", "good") as (url, _):
+        outcomes = asyncio.run(cases(f"{url}/triage", 10))
+        stats = server_stats(url)
     assert all(isinstance(o, Reply) for o in outcomes)
+    assert stats == {"connections": 1, "open": 0}
+
+
+def test_concurrent_cases_open_no_more_connections_than_the_concurrency() -> None:
+    with running_server("triage_server", "--mode", "good", "--latency-ms", "20") as (url, _):
+        outcomes = asyncio.run(cases(f"{url}/triage", 64, concurrent=True, concurrency=8))
+        stats = server_stats(url)
+    assert all(isinstance(o, Reply) for o in outcomes)
+    assert 1 <= stats["connections"] <= 8
+    assert stats["open"] == 0, "every socket is closed when the adapter closes"
 
 
 def test_5xx_answers_are_retried_with_backoff_until_the_service_recovers() -> None:

@@ -124,13 +124,20 @@ class JsonPoster:
             return
         import ssl
 
-        import certifi
+        import httpx
 
         from .. import __version__
 
         self._free = asyncio.LifoQueue()  # LIFO: reuse the warmest connection first
-        if self.url.startswith("https:"):  # loading the CA bundle costs ~15 ms; plain http needs none
-            self._tls = ssl.create_default_context(cafile=certifi.where())
+        # Every lane must be given this one context: left to itself, each httpx client
+        # loads the CA bundle again (~15 ms each, a second for 64 lanes).
+        if self.url.startswith("https:"):
+            # httpx's own defaults (certifi, or $SSL_CERT_FILE / $SSL_CERT_DIR), loaded once.
+            self._tls = httpx.create_ssl_context()
+        else:
+            # Plain http never does TLS (redirects are not followed). A verifying context
+            # with no CA loaded costs nothing to build and would refuse any certificate.
+            self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         self._lane_headers = {
             "user-agent": f"calfspec/{__version__}",
             "content-type": "application/json",

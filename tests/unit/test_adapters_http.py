@@ -1,0 +1,61 @@
+"""The http adapter's pieces that need no server: URLs, credentials in names, the shared TLS context."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+
+import pytest
+
+from calfspec.adapters.http import HttpImplementation, JsonPoster, check_url, public_url
+from calfspec.errors import SpecError
+
+
+def test_public_url_drops_user_and_password_but_keeps_host_port_and_path() -> None:
+    assert public_url("http://ann:s3cret@example.org:8080/triage?x=1") == "http://example.org:8080/triage?x=1"
+    assert public_url("https://example.org/triage") == "https://example.org/triage"
+
+
+def test_the_implementation_name_never_carries_the_password() -> None:
+    assert HttpImplementation("http://ann:s3cret@127.0.0.1:9/triage").name == "http://127.0.0.1:9/triage"
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/x", "http:///triage", "example.org/triage", "http://a:pw@/x"])
+def test_check_url_refuses_what_is_not_an_http_url_with_a_host(url: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        check_url(url)
+    assert "pw" not in caught.value.message
+
+
+def test_concurrency_below_one_is_a_spec_error() -> None:
+    with pytest.raises(SpecError, match="at least 1"):
+        JsonPoster("http://127.0.0.1:9/", concurrency=0)
+
+
+def lane_contexts(url: str, lanes: int) -> tuple[ssl.SSLContext, list[object]]:
+    """The poster's TLS context and the one each of ``lanes`` new lanes was given."""
+
+    async def go() -> tuple[ssl.SSLContext, list[object]]:
+        poster = JsonPoster(url, concurrency=lanes)
+        await poster.open()
+        try:
+            made = [poster._new_lane() for _ in range(lanes)]
+            assert poster._tls is not None
+            return poster._tls, [lane._transport._pool._ssl_context for lane in made]  # type: ignore[attr-defined]
+        finally:
+            await poster.aclose()
+
+    return asyncio.run(go())
+
+
+def test_every_https_lane_shares_one_context_with_the_ca_bundle_loaded_once() -> None:
+    shared, contexts = lane_contexts("https://127.0.0.1:9/triage", 4)
+    assert all(context is shared for context in contexts)
+    assert shared.cert_store_stats()["x509_ca"] > 0
+
+
+def test_plain_http_lanes_load_no_ca_bundle_at_all() -> None:
+    # Each lane loading its own bundle cost about a second at 64 lanes.
+    shared, contexts = lane_contexts("http://127.0.0.1:9/triage", 4)
+    assert all(context is shared for context in contexts)
+    assert shared.cert_store_stats() == {"x509": 0, "crl": 0, "x509_ca": 0}
