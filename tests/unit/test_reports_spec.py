@@ -12,7 +12,7 @@ import pytest
 from calfspec import load_guideline
 from calfspec.errors import InputError
 from calfspec.reports import ReportFormat, ReportSpec, atomic_write_text, parse_report_spec, write_report
-from tests.fixtures.results import sample_run
+from tests.fixtures.results import case, run, sample_run
 
 
 @pytest.mark.parametrize(
@@ -93,3 +93,16 @@ def test_unwritable_folder_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot write report") as info:
         atomic_write_text(blocker / "r.json", "{}")
     assert info.value.code == "report-unwritable"
+
+
+@pytest.mark.parametrize("fmt", ["console", "json", "junit", "md", "html"])
+def test_lone_surrogates_from_an_implementation_are_replaced_so_every_format_writes(tmp_path: Path, fmt: str) -> None:
+    # A Python implementation can raise with a lone surrogate in its message; UTF-8 cannot encode one.
+    target = tmp_path / f"report.{fmt}"
+    broken = run([case("a", None, error="bad \ud800 byte")], implementation="cmd:echo \udcff")
+    write_report(parse_report_spec(f"{fmt}:{target}"), broken, load_guideline())
+    text = target.read_text(encoding="utf-8")
+    assert "bad \ufffd byte" in text
+    out, err = io.StringIO(), io.StringIO()
+    write_report(parse_report_spec("console:-"), broken, load_guideline(), stdout=out, stderr=err)
+    assert "bad \ufffd byte" in err.getvalue() and "\ud800" not in err.getvalue()

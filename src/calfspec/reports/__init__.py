@@ -14,10 +14,16 @@ For every format but ``console``, ``PATH`` ``-`` means stdout. A file is written
 to a temporary file in the same folder and moved into place with
 :func:`os.replace`, so a reader never sees half a report, even after Ctrl-C.
 The renderers in the submodules only build text; this module owns where it goes.
+
+Text from implementations can hold lone surrogates (an exception message built
+from undecodable bytes, a result file with a ``"\\ud800"`` escape). UTF-8 cannot
+encode them, so every report would fail to write; :func:`encodable` replaces
+them with U+FFFD before any renderer sees the run.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,7 +37,17 @@ if TYPE_CHECKING:
     from ..guideline import GuidelineIndex
     from ..models.results import RunResult
 
-__all__ = ["ReportFormat", "ReportSpec", "atomic_write_text", "parse_report_spec", "render_report", "write_report"]
+__all__ = [
+    "ReportFormat",
+    "ReportSpec",
+    "atomic_write_text",
+    "encodable",
+    "parse_report_spec",
+    "render_report",
+    "write_report",
+]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ReportFormat(StrEnum):
@@ -99,8 +115,33 @@ def atomic_write_text(path: Path, text: str) -> None:
         ) from None
 
 
+def _scrub(value: object) -> object:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: _scrub(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(item) for item in value]
+    return value
+
+
+def encodable(run: RunResult) -> RunResult:
+    """``run`` itself if all its text encodes as UTF-8, else a copy with lone surrogates replaced by U+FFFD."""
+    from pydantic_core import PydanticSerializationError
+
+    from ..models import results
+
+    try:
+        # The fast path: serialising to JSON is exactly the check that fails on a surrogate.
+        run.model_dump_json()
+    except PydanticSerializationError:
+        return results.RunResult.model_validate(_scrub(run.model_dump()))
+    return run
+
+
 def render_report(fmt: ReportFormat, run: RunResult, guideline: GuidelineIndex) -> str:
     """The whole report as text (console is rendered without colour)."""
+    run = encodable(run)
     if fmt is ReportFormat.JSON:
         from .json import render_json
 
@@ -131,6 +172,7 @@ def write_report(
     stderr: TextIO | None = None,
 ) -> None:
     """Write one report where ``spec`` says; ``stdout``/``stderr`` default to the process streams."""
+    run = encodable(run)
     if spec.path is None:
         if spec.format is ReportFormat.CONSOLE:
             from .console import print_summary
