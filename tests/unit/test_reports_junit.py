@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import xmlschema
 
-from calfspec.reports.junit import render_junit, xml_safe
+from calfspec.reports.junit import INCOMPLETE_CASE, render_junit, xml_safe
 from tests.conftest import FIXTURES_DIR
 from tests.fixtures.results import case, run, sample_run
 
@@ -71,3 +71,23 @@ def test_empty_run_is_a_valid_suite() -> None:
     text = render_junit(run([]))
     xmlschema.XMLSchema(str(XSD)).validate(text)
     assert parse(text).find("testsuite").get("tests") == "0"  # type: ignore[union-attr]
+
+
+def test_incomplete_run_gets_an_error_testcase_so_ci_does_not_show_it_green() -> None:
+    r = run([case("a", "urgent"), case("b", "urgent")], complete=False, selected=40)
+    root = parse(render_junit(r))
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "0", "1")
+    marker = [c for c in suite.iter("testcase") if c.get("name") == INCOMPLETE_CASE]
+    assert len(marker) == 1
+    error = marker[0].find("error")
+    assert error is not None and error.get("type") == "incomplete"
+    assert "2 of 40 selected scenario(s)" in (error.get("message") or "")
+    complete = parse(render_junit(run([case("a", "urgent")])))
+    assert not [c for c in complete.iter("testcase") if c.get("name") == INCOMPLETE_CASE]
+
+
+def test_a_time_that_is_not_finite_is_written_as_zero() -> None:
+    r = run([case("a", "urgent").model_copy(update={"elapsed_ms": float("nan")})])
+    assert next(parse(render_junit(r)).iter("testcase")).get("time") == "0.000"

@@ -10,7 +10,11 @@ It validates against the schema Jenkins' xUnit plugin uses (``junit-10.xsd``):
   so CI tools group cases by theme;
 * a failed trial has one ``<failure type="safety|quality">`` whose text lists
   every unmet expectation as expected vs given plus the cited claims; an error
-  trial has ``<error type="implementation-error">``.
+  trial has ``<error type="implementation-error">``;
+* an incomplete run (interrupted, or merged with a shard missing) gets one more
+  test case, ``calfspec: run incomplete``, with ``<error type="incomplete">``:
+  a CI view of the file would otherwise show only the cases that finished, all
+  green, and hide that the rest never ran.
 
 Text from implementations can hold characters XML 1.0 forbids (control bytes
 in a model's reply); they are replaced, because one stray byte would make the
@@ -20,13 +24,17 @@ whole file unreadable to the CI.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import xml.etree.ElementTree as ET
 
 from ..models.results import CaseResult, RunResult, Severity, Verdict
 from ._common import case_name
 
-__all__ = ["render_junit", "xml_safe"]
+__all__ = ["INCOMPLETE_CASE", "render_junit", "xml_safe"]
+
+INCOMPLETE_CASE = "calfspec: run incomplete"
+"""Name of the extra error test case that marks an incomplete run."""
 
 _ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -37,7 +45,8 @@ def xml_safe(text: str) -> str:
 
 
 def _seconds(ms: float) -> str:
-    return f"{max(ms, 0.0) / 1000:.3f}"
+    # A hand-edited result can carry NaN or infinity; "nan" is not a time any CI parses.
+    return f"{max(ms, 0.0) / 1000:.3f}" if math.isfinite(ms) else "0.000"
 
 
 def _timestamp(when: dt.datetime) -> str:
@@ -90,8 +99,11 @@ def render_junit(run: RunResult) -> str:
     """The JUnit XML document as text (UTF-8 declared)."""
     failures = sum(1 for c in run.cases if c.verdict is Verdict.FAIL)
     errors = sum(1 for c in run.cases if c.verdict is Verdict.ERROR)
+    tests = len(run.cases)
+    if not run.complete:
+        tests, errors = tests + 1, errors + 1
     elapsed = _seconds((run.finished_at - run.started_at).total_seconds() * 1000)
-    counts = {"tests": str(len(run.cases)), "failures": str(failures), "errors": str(errors)}
+    counts = {"tests": str(tests), "failures": str(failures), "errors": str(errors)}
     root = ET.Element("testsuites", {"name": "calfspec", "time": elapsed, **counts})
     suite = ET.SubElement(
         root,
@@ -120,5 +132,13 @@ def render_junit(run: RunResult) -> str:
         ET.SubElement(props, "property", {"name": name, "value": xml_safe(value)})
     for case in run.cases:
         _testcase(suite, case, run)
+    if not run.complete:
+        finished = len({c.scenario_id for c in run.cases})
+        message = (
+            f"the run is incomplete (interrupted, or a shard is missing): {finished} of {run.selected} selected "
+            "scenario(s) have results; the cases that did not run are not in this report"
+        )
+        tc = ET.SubElement(suite, "testcase", {"name": INCOMPLETE_CASE, "classname": "calfspec", "time": "0.000"})
+        ET.SubElement(tc, "error", {"type": "incomplete", "message": message}).text = message
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
