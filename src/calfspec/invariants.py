@@ -48,9 +48,10 @@ from .models.results import Exchange
 from .models.scenario import Covers, Expectations, Scenario, UrgencyRange
 from .models.triage import FindingState, Presentation, Side, TriageDecision, TriageRequest
 from .models.urgency import Urgency
-from .rules import Truth, evaluate, evaluate_rules, undetermined_findings
+from .rules import Truth, evaluate, evaluate_rules, open_questions
 from .runner import answer_request, ask
-from .strategies import DISTRACTORS, narrative_for, requests, satisfying, swap_laterality
+from .scenarios import with_answers
+from .strategies import DISTRACTORS, narrative_for, patient_answers, requests, satisfying, swap_laterality
 
 __all__ = [
     "Case",
@@ -91,9 +92,6 @@ class ViolationKind(StrEnum):
 
 # --- talking to the implementation ---------------------------------------------------------
 
-# What the simulated patient answers, simplest first: "not sure" is where shrinking goes.
-_ANSWER = st.sampled_from((FindingState.UNKNOWN, FindingState.ABSENT, FindingState.PRESENT))
-
 
 @dataclass(frozen=True)
 class Case:
@@ -128,21 +126,34 @@ class Conversation:
         return decision
 
     @property
-    def answers(self) -> dict[str, FindingState]:
-        """Every question the harness answered, with the answer (``unknown`` = "not sure")."""
-        out: dict[str, FindingState] = {}
+    def answers(self) -> dict[str, FindingState | Side]:
+        """Every question the harness answered, with the answer (``unknown`` = "not sure").
+
+        Keys are finding ids, ``side`` (answered with a :class:`Side`) and ``pregnant``.
+        """
+        out: dict[str, FindingState | Side] = {}
         for exchange in self.exchanges:
-            out.update({fid: FindingState(v) for fid, v in exchange.answered.items()})
+            out.update({q: Side(v) if q == "side" else FindingState(v) for q, v in exchange.answered.items()})
         return out
+
+
+def _askable(question: str, request: Presentation, guideline: GuidelineIndex) -> bool:
+    """Whether the simulated patient can answer ``question``: a fact ``request`` leaves unknown."""
+    if question == "side":
+        return request.side is Side.UNKNOWN
+    if question == "pregnant":
+        return request.pregnant is FindingState.UNKNOWN
+    return question in guideline.findings and request.state(question) is FindingState.UNKNOWN
 
 
 class Session:
     """One example's dealings with the implementation: calls, follow-up rounds, the patient's answers.
 
-    The simulated patient answers a question about a finding the request left
-    unknown with a value drawn by ``draw_answer`` (present, absent or "not
-    sure"); an answer is drawn once per example and reused, so both sides of a
-    relation hear the same patient.
+    The simulated patient answers a question about a fact the request left
+    unknown (a finding, ``side`` or ``pregnant``) with a value drawn by
+    ``draw_answer(question, request)``; the fuzzer draws it from
+    :func:`calfspec.strategies.patient_answers`. An answer is drawn once per
+    example and reused, so both sides of a relation hear the same patient.
     """
 
     def __init__(
@@ -152,21 +163,21 @@ class Session:
         *,
         timeout: float,
         max_rounds: int,
-        draw_answer: Callable[[str], FindingState],
+        draw_answer: Callable[[str, Presentation], FindingState | Side],
     ) -> None:
         self.impl = impl
         self.guideline = guideline
         self.timeout = timeout
         self.max_rounds = max_rounds
         self._draw_answer = draw_answer
-        self.answers: dict[str, FindingState] = {}
+        self.answers: dict[str, FindingState | Side] = {}
         self.conversations: list[Conversation] = []
 
-    def answer(self, finding: str) -> FindingState:
-        """The patient's answer about ``finding``."""
-        if finding not in self.answers:
-            self.answers[finding] = self._draw_answer(finding)
-        return self.answers[finding]
+    def answer(self, question: str, request: Presentation) -> FindingState | Side:
+        """The patient's answer to ``question`` (drawn on first asking, the same ever after)."""
+        if question not in self.answers:
+            self.answers[question] = self._draw_answer(question, request)
+        return self.answers[question]
 
     async def _decide(self, request: TriageRequest) -> tuple[TriageDecision, str | None]:
         decision, raw = await ask(self.impl, request, self.timeout)
@@ -180,19 +191,19 @@ class Session:
         return decision
 
     async def converse(self, request: TriageRequest) -> Conversation:
-        """Ask, answer the questions the system asks about unknown findings, ask again.
+        """Ask, answer the questions the system asks about unknown facts, ask again.
 
         Stops when the system asks nothing new, or after ``max_rounds`` follow-ups.
         """
         exchanges: list[Exchange] = []
-        answered: dict[str, FindingState] = {}
+        answered: dict[str, FindingState | Side] = {}
         current = request
         for round_no in range(self.max_rounds + 1):
             decision, raw = await self._decide(current)
             new = {
-                q: self.answer(q)
+                q: self.answer(q, request)
                 for q in decision.questions
-                if q in self.guideline.findings and q not in answered and request.state(q) is FindingState.UNKNOWN
+                if q not in answered and _askable(q, request, self.guideline)
             }
             last = not new or round_no == self.max_rounds
             exchanges.append(
@@ -623,10 +634,9 @@ class ExclusionBeforeSelfCare(Invariant):
     on the request it answered, some red-flag rule is
 
     * TRUE; or
-    * UNDETERMINED, and either the system did not ask (in an earlier round's
-      ``questions``) about every finding that could still settle it
-      (:func:`calfspec.rules.undetermined_findings`), or nothing it could ask
-      would settle it (the side or pregnancy is what is unknown).
+    * UNDETERMINED, and the system did not ask (in an earlier round's
+      ``questions``) about every unknown fact that could still settle it: the
+      findings, ``side`` and ``pregnant`` of :func:`calfspec.rules.open_questions`.
 
     So self-care after the patient was asked and said "not sure" is allowed;
     self-care while a red flag was never asked about is not. The reference
@@ -646,7 +656,7 @@ class ExclusionBeforeSelfCare(Invariant):
     def description(self) -> str:
         return (
             "self_care is given only when every red flag is excluded (false, not unknown), or after the "
-            "system asked about the unknown findings that could still make a red flag true."
+            "system asked about the unknown facts (findings, side, pregnancy) that could still make a red flag true."
         )
 
     @property
@@ -668,15 +678,12 @@ class ExclusionBeforeSelfCare(Invariant):
             if truth is Truth.TRUE:
                 problems.append(f"self_care although red flag {rule.id} holds")
             elif truth is Truth.UNKNOWN:
-                open_findings = undetermined_findings(rule.when, final)
-                if not open_findings:
+                # Never empty: an undetermined condition has at least one unknown fact in it.
+                missing = [q for q in open_questions(rule.when, final) if q not in asked]
+                if missing:
                     problems.append(
-                        f"self_care although red flag {rule.id} is not excluded (side or pregnancy unknown)"
-                    )
-                elif not set(open_findings) <= asked:
-                    missing = ", ".join(f for f in open_findings if f not in asked)
-                    problems.append(
-                        f"self_care although red flag {rule.id} is not excluded and was not asked about ({missing})"
+                        f"self_care although red flag {rule.id} is not excluded and was not asked about "
+                        f"({', '.join(missing)})"
                     )
         return problems
 
@@ -872,7 +879,7 @@ class Fuzzer:
                 self.guideline,
                 timeout=options.timeout,
                 max_rounds=options.max_rounds,
-                draw_answer=lambda fid: data.draw(_ANSWER, label=f"answer to {fid}"),
+                draw_answer=lambda q, request: data.draw(patient_answers(q, request), label=f"answer to {q}"),
             )
             kind = invariant.violation_kind
             try:
@@ -1043,7 +1050,7 @@ def counterexample_scenarios(
         presentation = Presentation(
             **request.model_dump(exclude={"findings", "narrative", "case_id", "protocol_version"}), findings=findings
         )
-        facts = presentation.model_copy(update={"findings": {**findings, **answers}})
+        facts = with_answers(presentation, answers)
         canonical = presentation.model_dump_json() + repr(sorted((k, v.value) for k, v in answers.items()))
         digest = hashlib.sha256(canonical.encode()).hexdigest()[:10]
         if digest in seen:

@@ -10,6 +10,9 @@ that follow the guideline's vocabulary and the request schema:
   :data:`~calfspec.models.guideline.Expr`) is TRUE in three-valued logic;
 * :func:`falsifying` draws presentations on which it is FALSE.
 
+:func:`patient_answers` draws what a simulated patient answers to a follow-up
+question (a finding, ``side`` or ``pregnant``), consistent with the presentation.
+
 ``satisfying`` and ``falsifying`` do not filter. They compute, from the
 expression tree, every *minimal witness* of the wanted truth value (the fewest
 facts that force it, see :func:`witnesses`), draw one, then add noise on the
@@ -56,6 +59,7 @@ __all__ = [
     "Witness",
     "falsifying",
     "narrative_for",
+    "patient_answers",
     "requests",
     "satisfying",
     "swap_laterality",
@@ -314,10 +318,13 @@ _BACKGROUNDS = (FindingState.UNKNOWN, FindingState.ABSENT)
 _NOISE_STATES = (FindingState.ABSENT, FindingState.UNKNOWN, FindingState.PRESENT)
 _SEX = st.sampled_from((Sex.UNKNOWN, Sex.FEMALE, Sex.MALE, Sex.OTHER))
 _SEX_IF_PREGNANT = st.sampled_from((Sex.UNKNOWN, Sex.FEMALE, Sex.OTHER))
-_PREGNANT = st.sampled_from((FindingState.UNKNOWN, FindingState.ABSENT, FindingState.PRESENT))
-_PREGNANT_IF_MALE = st.sampled_from((FindingState.UNKNOWN, FindingState.ABSENT))
+_UNSURE_NO_YES = st.sampled_from((FindingState.UNKNOWN, FindingState.ABSENT, FindingState.PRESENT))
+_UNSURE_NO = st.sampled_from((FindingState.UNKNOWN, FindingState.ABSENT))
+_SIDE_ANSWER = st.sampled_from((Side.LEFT, Side.RIGHT, Side.BOTH))
+_PREGNANCY_AGES = (16, 50)
+"""Ages (inclusive) at which a drawn presentation, or a simulated patient, may be pregnant."""
 _AGE = st.none() | st.integers(16, 100)
-_AGE_IF_PREGNANT = st.none() | st.integers(16, 50)
+_AGE_IF_PREGNANT = st.none() | st.integers(*_PREGNANCY_AGES)
 _ONSET = st.sampled_from((Onset.UNKNOWN, Onset.SUDDEN, Onset.GRADUAL))
 _DURATION = st.none() | st.integers(0, 365).map(float)
 _TRIGGER = st.none() | st.sampled_from(_TRIGGERS)
@@ -370,7 +377,7 @@ def _presentation(
         if witness.pregnant is not None:
             pregnant = witness.pregnant
         else:
-            pregnant = draw(_PREGNANT_IF_MALE if sex is Sex.MALE else _PREGNANT)
+            pregnant = draw(_UNSURE_NO if sex is Sex.MALE else _UNSURE_NO_YES)
     age = draw(_AGE_IF_PREGNANT if pregnant is FindingState.PRESENT else _AGE)
     side = draw(plan.side)
     onset = draw(_ONSET)
@@ -416,6 +423,28 @@ def _strategy(
     plans = _plans(guideline, options, sides, max_noise)
     pick = st.sampled_from(plans) if len(plans) > 1 else None
     return _presentation(guideline, plans, pick, narrative)
+
+
+def patient_answers(question: str, presentation: Presentation) -> st.SearchStrategy[FindingState | Side]:
+    """What a patient consistent with ``presentation`` may answer to a follow-up question.
+
+    ``question`` is what a decision's ``questions`` names: a finding id, ``side``
+    or ``pregnant``. A finding is answered "not sure" (``unknown``), no or yes,
+    shrinking toward "not sure". ``side`` is answered left, right or both: a
+    patient knows which calf hurts, and a scenario cannot reveal an unknown side.
+    ``pregnant`` is answered like a finding, except that "yes" is never drawn
+    for a man or for an age outside the range :func:`requests` draws pregnant
+    patients in.
+    """
+    if question == "side":
+        return _SIDE_ANSWER
+    if question == "pregnant":
+        low, high = _PREGNANCY_AGES
+        age = presentation.age
+        if presentation.sex is Sex.MALE or (age is not None and not low <= age <= high):
+            return _UNSURE_NO
+        return _UNSURE_NO_YES
+    return _UNSURE_NO_YES
 
 
 def _sides(side: Side | Iterable[Side] | None) -> tuple[Side, ...]:

@@ -17,6 +17,7 @@ from calfspec.rules import Truth, evaluate
 from calfspec.strategies import (
     falsifying,
     narrative_for,
+    patient_answers,
     requests,
     satisfying,
     swap_laterality,
@@ -181,3 +182,42 @@ def test_narratives_name_every_present_finding_by_its_label(request: TriageReque
     for fid, state in request.findings.items():
         if state is FindingState.PRESENT:
             assert GUIDELINE.findings[fid].label.lower() in text
+
+
+@FAST
+@given(data=st.data(), request=requests(GUIDELINE))
+def test_patient_answers_fit_the_question_and_the_presentation(data: st.DataObject, request: TriageRequest) -> None:
+    question = data.draw(st.sampled_from(("side", "pregnant", *GUIDELINE.findings)))
+    answer = data.draw(patient_answers(question, request))
+    if question == "side":
+        assert answer in (Side.LEFT, Side.RIGHT, Side.BOTH)
+        return
+    assert isinstance(answer, FindingState)
+    if question == "pregnant" and answer is FindingState.PRESENT:
+        assert request.sex is not Sex.MALE
+        assert request.age is None or 16 <= request.age <= 50
+        # The answered presentation is one `requests` itself could have drawn.
+        _valid(request.model_copy(update={"pregnant": answer}))
+
+
+def test_patient_answers_reach_every_answer_a_patient_could_give() -> None:
+    woman = TriageRequest(sex=Sex.FEMALE, age=30)
+    man = TriageRequest(sex=Sex.MALE, age=30)
+    older = TriageRequest(sex=Sex.FEMALE, age=70)
+
+    def reachable(question: str, request: TriageRequest) -> set[object]:
+        found: set[object] = set()
+
+        @settings(max_examples=50, deadline=None, database=None)
+        @given(patient_answers(question, request))
+        def collect(answer: object) -> None:
+            found.add(answer)
+
+        collect()
+        return found
+
+    assert reachable("side", woman) == {Side.LEFT, Side.RIGHT, Side.BOTH}
+    assert reachable("pregnant", woman) == set(FindingState)
+    assert reachable("pregnant", man) == {FindingState.UNKNOWN, FindingState.ABSENT}
+    assert reachable("pregnant", older) == {FindingState.UNKNOWN, FindingState.ABSENT}
+    assert reachable("fever", man) == set(FindingState)

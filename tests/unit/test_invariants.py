@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,10 @@ import pytest
 from calfspec.adapters import Implementation, load_implementation
 from calfspec.adapters.reference import ReferenceImplementation
 from calfspec.errors import InputError
-from calfspec.guideline import GuidelineIndex, load_guideline
+from calfspec.guideline import GuidelineIndex, expr_findings, load_guideline
 from calfspec.invariants import (
     Case,
+    Conversation,
     ExclusionBeforeSelfCare,
     Fuzzer,
     FuzzOptions,
@@ -27,13 +29,15 @@ from calfspec.invariants import (
     select_invariants,
 )
 from calfspec.judge import judge
-from calfspec.models.triage import FindingState, Side, TriageRequest
+from calfspec.models.triage import FindingState, Presentation, Sex, Side, TriageRequest
+from calfspec.models.urgency import Urgency
 from calfspec.rules import Truth, evaluate
 from calfspec.strategies import witnesses
 from tests.conftest import FIXTURES_DIR
 
 GUIDELINE = load_guideline()
 BROKEN = FIXTURES_DIR / "broken"
+PatientAnswers = Callable[[str, Presentation], FindingState | Side]
 RELATIONS = ["monotonicity", "laterality-symmetry", "irrelevant-details", "determinism", "exclusion-before-self-care"]
 
 
@@ -229,41 +233,115 @@ def test_the_same_seed_gives_the_same_minimal_case_and_the_same_number_of_exampl
 # --- exclusion before self-care: precisely what is allowed --------------------------------
 
 
+def asks_then_assumes_absent() -> Implementation:
+    return load_implementation(f"python:{FIXTURES_DIR / 'asks_then_assumes_absent.py'}:triage", GUIDELINE)
+
+
 def test_self_care_after_asking_about_every_open_red_flag_finding_is_allowed() -> None:
-    impl = load_implementation(f"python:{FIXTURES_DIR / 'asks_then_assumes_absent.py'}:triage", GUIDELINE)
-    assert run(impl, ["exclusion-before-self-care"])["exclusion-before-self-care"].passed
+    # Side and pregnancy known: every open red-flag fact is a finding, and the fixture asks about
+    # each; the patient is "not sure" about all of them.
+    request = TriageRequest(side=Side.LEFT, sex=Sex.MALE, pregnant=FindingState.ABSENT)
+    problems, conversation = _exclusion_conversation(
+        asks_then_assumes_absent(), request, _patient({}, FindingState.UNKNOWN)
+    )
+    assert conversation.decision.urgency is Urgency.SELF_CARE
+    red_flag_findings = {f for rule in GUIDELINE.red_flags for f in expr_findings(rule.when)}
+    assert conversation.answers == dict.fromkeys(red_flag_findings, FindingState.UNKNOWN)
+    assert problems == []
 
 
-def _exclusion_problems(impl: Implementation, request: TriageRequest, answer: FindingState) -> list[str]:
+def test_asking_about_every_finding_is_not_enough_while_the_side_is_unknown() -> None:
+    # The same system never asks which calf hurts, so the one-sided clot flag stays open.
+    violation = run(asks_then_assumes_absent(), ["exclusion-before-self-care"])["exclusion-before-self-care"].violation
+    assert violation is not None
+    (request,) = violation.case.requests
+    assert request.side is Side.UNKNOWN
+    assert violation.present_findings() == set()
+    assert any("was not asked about (side" in p for p in violation.problems), violation.problems
+
+
+def _patient(answers: Mapping[str, FindingState | Side], default: FindingState) -> PatientAnswers:
+    return lambda question, _: answers.get(question, default)
+
+
+def _exclusion_conversation(
+    impl: Implementation, request: TriageRequest, patient: PatientAnswers
+) -> tuple[list[str], Conversation]:
     (inv,) = select_invariants(derive_invariants(GUIDELINE), ["exclusion-before-self-care"])
     assert isinstance(inv, ExclusionBeforeSelfCare)
 
-    async def go() -> list[str]:
+    async def go() -> tuple[list[str], Conversation]:
         await impl.start()
         try:
-            session = Session(impl, GUIDELINE, timeout=5, max_rounds=3, draw_answer=lambda _: answer)
-            return await inv.check(Case((request,)), session)
+            session = Session(impl, GUIDELINE, timeout=5, max_rounds=3, draw_answer=patient)
+            problems = await inv.check(Case((request,)), session)
+            return problems, session.conversations[-1]
         finally:
             await impl.close()
 
     return asyncio.run(go())
 
 
-def test_self_care_is_never_allowed_while_only_the_side_is_unknown() -> None:
-    # Tender calf with a clot risk factor, everything else excluded: only the side is open,
-    # and no question about a finding can settle that.
+def _exclusion_problems(impl: Implementation, request: TriageRequest, answer: FindingState) -> list[str]:
+    return _exclusion_conversation(impl, request, _patient({}, answer))[0]
+
+
+def _tender_calf(*, risk: str | None = None, **fields: str) -> TriageRequest:
+    """A tender calf with every other finding excluded but ``risk``: the one-sided clot flag turns on the rest."""
     findings = dict.fromkeys(GUIDELINE.findings, FindingState.ABSENT)
-    findings.update(calf_tenderness=FindingState.PRESENT, recent_surgery=FindingState.PRESENT)
-    request = TriageRequest(findings=findings, side=Side.UNKNOWN, pregnant=FindingState.ABSENT)
+    findings["calf_tenderness"] = FindingState.PRESENT
+    if risk is not None:
+        findings[risk] = FindingState.PRESENT
+    return TriageRequest.model_validate({"findings": findings, **fields})
+
+
+def test_self_care_without_asking_the_side_is_caught_when_only_the_side_is_open() -> None:
+    request = _tender_calf(risk="recent_surgery", side="unknown", pregnant="absent")
     problems = _exclusion_problems(broken("always_self_care"), request, FindingState.UNKNOWN)
     assert problems == [
-        "self_care although red flag dvt-tender-one-sided-with-clot-risk is not excluded (side or pregnancy unknown)"
+        "self_care although red flag dvt-tender-one-sided-with-clot-risk is not excluded and was not asked about (side)"
     ]
 
 
+def test_self_care_without_asking_about_pregnancy_is_caught_when_only_pregnancy_is_open() -> None:
+    request = _tender_calf(side="left", sex="female", pregnant="unknown")
+    problems = _exclusion_problems(broken("always_self_care"), request, FindingState.UNKNOWN)
+    assert problems == [
+        "self_care although red flag dvt-tender-one-sided-with-clot-risk is not excluded and was not asked "
+        "about (pregnant)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "answers", "urgency"),
+    [
+        ({"side": "unknown", "pregnant": "present"}, {"side": Side.RIGHT}, "urgent"),
+        ({"side": "unknown", "pregnant": "present"}, {"side": Side.BOTH}, "self_care"),
+        ({"side": "left", "sex": "female", "pregnant": "unknown"}, {"pregnant": FindingState.PRESENT}, "urgent"),
+        ({"side": "left", "sex": "female", "pregnant": "unknown"}, {"pregnant": FindingState.ABSENT}, "self_care"),
+        ({"side": "left", "sex": "female", "pregnant": "unknown"}, {"pregnant": FindingState.UNKNOWN}, "routine"),
+    ],
+)
+def test_the_simulated_patient_answers_questions_about_side_and_pregnancy(
+    fields: dict[str, str], answers: dict[str, FindingState | Side], urgency: str
+) -> None:
+    # The reference asks about the side or pregnancy that keeps the one-sided clot flag open;
+    # the answer is filled in, so the flag is settled (or, after "not sure", still undetermined).
+    problems, conversation = _exclusion_conversation(
+        ReferenceImplementation(GUIDELINE), _tender_calf(**fields), _patient(answers, FindingState.UNKNOWN)
+    )
+    assert problems == []
+    assert conversation.answers == answers
+    (question,) = answers
+    assert conversation.exchanges[0].decision is not None
+    assert question in conversation.exchanges[0].decision.questions
+    final = conversation.final_request
+    assert getattr(final, question) == answers[question]
+    assert conversation.decision.urgency.value == urgency
+
+
 def test_self_care_once_every_red_flag_is_answered_no_is_not_a_violation() -> None:
-    impl = load_implementation(f"python:{FIXTURES_DIR / 'asks_then_assumes_absent.py'}:triage", GUIDELINE)
-    assert _exclusion_problems(impl, TriageRequest(), FindingState.ABSENT) == []
+    assert _exclusion_problems(asks_then_assumes_absent(), TriageRequest(), FindingState.ABSENT) == []
 
 
 # --- the reference, counterexamples as scenarios, clinical wording ------------------------

@@ -113,7 +113,10 @@ def _print_violation(
     for conversation in violation.conversations:
         answers = conversation.answers
         if answers:
-            said = "; ".join(f"{guideline.findings[f].label}: {s.value}" for f, s in answers.items())
+            said = "; ".join(
+                f"{guideline.findings[q].label if q in guideline.findings else q}: {a.value}"
+                for q, a in answers.items()
+            )
             console.print(f"  after asking ({said}):", markup=False)
         console.print(f"  answer: {describe_decision(conversation.decision)}", markup=False)
     console.print("  problems:", style="bold", markup=False)
