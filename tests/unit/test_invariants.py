@@ -20,6 +20,7 @@ from calfspec.invariants import (
     FuzzOptions,
     InvariantReport,
     Session,
+    Violation,
     ViolationKind,
     check_invariant,
     counterexample_scenarios,
@@ -370,6 +371,21 @@ def test_a_counterexample_becomes_a_draft_scenario_that_fails_the_implementation
     assert name in (scenario.notes or "")
     decision = violation.conversations[0].decision
     assert judge(scenario.expect, decision).verdict.value == "fail"
+
+
+def test_a_side_answer_becomes_reveal_on_ask_and_counts_in_the_scenario_expectations() -> None:
+    request = _tender_calf(side="unknown", pregnant="present")
+    _, conversation = _exclusion_conversation(
+        ReferenceImplementation(GUIDELINE), request, _patient({"side": Side.RIGHT}, FindingState.UNKNOWN)
+    )
+    (inv,) = select_invariants(derive_invariants(GUIDELINE), ["exclusion-before-self-care"])
+    violation = Violation(inv.name, ViolationKind.VIOLATION, ("stand-in problem",), Case((request,)), (conversation,))
+    (scenario,) = counterexample_scenarios(violation, inv, GUIDELINE)
+    assert scenario.presentation.side is Side.UNKNOWN
+    assert scenario.reveal_on_ask == {"side": Side.RIGHT}
+    # The whole truth has the right calf tender in pregnancy: the one-sided clot flag holds.
+    assert scenario.covers.red_flags == ("dvt-tender-one-sided-with-clot-risk",)
+    assert scenario.expect.urgency.min is Urgency.URGENT
 
 
 def test_counterexample_ids_fit_the_id_limit_for_long_rule_names() -> None:
