@@ -82,6 +82,17 @@ def test_a_bad_implementation_spec_is_a_usage_error() -> None:
     assert done.returncode == 4
 
 
+def test_an_unwritable_scenarios_folder_is_a_usage_error_before_any_search(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    done = calfspec("fuzz", "--impl", ALWAYS_SELF_CARE, "--write-scenarios", blocker / "fuzz")
+    assert done.returncode == 4, done.stderr
+    assert "scenarios-dir-unwritable" in done.stderr
+    assert str(blocker / "fuzz") in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "invariant(s) against" not in done.stderr  # refused before the search started
+
+
 def test_list_prints_every_invariant_with_its_meaning() -> None:
     done = calfspec("fuzz", "--list")
     assert done.returncode == 0

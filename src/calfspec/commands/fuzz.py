@@ -87,6 +87,25 @@ def scenario_yaml(scenario: Scenario, invariant: Invariant, found_by: str) -> st
     return comment + out.getvalue()
 
 
+def _prepare_dir(folder: Path) -> None:
+    """Create ``folder`` and prove it writable before the search, not after it has run for minutes."""
+    import tempfile
+
+    from ..errors import InputError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise InputError(
+            f"cannot write scenarios into this folder: {exc.strerror or exc}",
+            code="scenarios-dir-unwritable",
+            path=folder,
+            hint="pass --write-scenarios a folder you can create and write to",
+        ) from None
+
+
 def _console() -> Console:
     from rich.console import Console
 
@@ -187,7 +206,8 @@ def fuzz(
       1  a violation, an implementation error on some case, or an
          implementation that does not start
       2  interrupted
-      4  usage error, unknown --invariant name, invalid guideline or spec
+      4  usage error, unknown --invariant name, invalid guideline or spec,
+         a --write-scenarios folder that cannot be created or written
       5  no invariant selected (a --invariant glob matched nothing)
 
     \b
@@ -216,6 +236,8 @@ def fuzz(
         )
         sys.exit(EXIT_NONE)
     impl = load_implementation(impl_spec, guideline)
+    if scenarios_dir is not None:
+        _prepare_dir(scenarios_dir)
     options = FuzzOptions(examples=examples, seed=seed, timeout=timeout, max_rounds=max_rounds)
     console = _console()
     console.print(
@@ -255,7 +277,12 @@ def fuzz(
             invariant = by_name[report.name]
             for scenario in counterexample_scenarios(violation, invariant, guideline, found_by=found_by):
                 path = scenarios_dir / f"{scenario.id}.yaml"
-                atomic_write_text(path, scenario_yaml(scenario, invariant, found_by))
+                try:
+                    atomic_write_text(path, scenario_yaml(scenario, invariant, found_by))
+                except OSError as exc:
+                    # The violation is already reported and the run exits 1; a lost file must not hide it.
+                    console.print(f"  cannot write {path}: {exc.strerror or exc}", style="bold red", markup=False)
+                    continue
                 written.append(path)
                 console.print(f"  scenario written: {path}", markup=False)
 
