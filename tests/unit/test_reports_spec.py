@@ -11,7 +11,14 @@ import pytest
 
 from calfspec import load_guideline
 from calfspec.errors import InputError
-from calfspec.reports import ReportFormat, ReportSpec, atomic_write_text, parse_report_spec, write_report
+from calfspec.reports import (
+    ReportFormat,
+    ReportSpec,
+    atomic_write_text,
+    check_target,
+    parse_report_spec,
+    write_report,
+)
 from tests.fixtures.results import case, run, sample_run
 
 
@@ -106,3 +113,15 @@ def test_lone_surrogates_from_an_implementation_are_replaced_so_every_format_wri
     out, err = io.StringIO(), io.StringIO()
     write_report(parse_report_spec("console:-"), broken, load_guideline(), stdout=out, stderr=err)
     assert "bad \ufffd byte" in err.getvalue() and "\ud800" not in err.getvalue()
+
+
+def test_check_target_accepts_new_folders_and_stdout_and_refuses_what_cannot_be_written(tmp_path: Path) -> None:
+    check_target(parse_report_spec(f"json:{tmp_path / 'new' / 'deeper' / 'r.json'}"))
+    check_target(parse_report_spec("json:-"))
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    for target in (blocker / "r.json", blocker / "sub" / "r.json", tmp_path):
+        with pytest.raises(InputError, match="cannot write report") as info:
+            check_target(parse_report_spec(f"html:{target}"))
+        assert info.value.code == "report-unwritable"
+    assert not (tmp_path / "new").exists(), "checking creates nothing"

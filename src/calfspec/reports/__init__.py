@@ -23,6 +23,7 @@ them with U+FFFD before any renderer sees the run.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ __all__ = [
     "ReportFormat",
     "ReportSpec",
     "atomic_write_text",
+    "check_target",
     "encodable",
     "parse_report_spec",
     "render_report",
@@ -113,6 +115,35 @@ def atomic_write_text(path: Path, text: str) -> None:
             path=str(path),
             hint="check that the folder is writable and the path is not a folder",
         ) from None
+
+
+def check_target(spec: ReportSpec) -> None:
+    """Raise the :class:`InputError` :func:`atomic_write_text` would raise, before any work is done.
+
+    ``calfspec run`` calls this for every ``--report`` before the first case, so
+    a typo in a report path costs a second, not a whole run whose results are
+    then lost. A folder that does not exist yet is fine if it can be created.
+    """
+    if spec.path is None:
+        return
+    problem = None
+    if spec.path.is_dir():
+        problem = "the path is a folder"
+    else:
+        parent = spec.path.absolute().parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            problem = f"{parent} is not a folder"
+        elif not os.access(parent, os.W_OK | os.X_OK):
+            problem = f"the folder {parent} is not writable"
+    if problem is not None:
+        raise InputError(
+            f"cannot write report: {problem}",
+            code="report-unwritable",
+            path=str(spec.path),
+            hint="check that the folder is writable and the path is not a folder",
+        )
 
 
 def _scrub(value: object) -> object:
