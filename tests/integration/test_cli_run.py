@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FIXTURES_DIR, ROOT, SCENARIOS_DIR
 
 CALFSPEC = [sys.executable, "-m", "calfspec"]
@@ -92,7 +94,11 @@ def test_fail_on_quality_turns_over_triage_into_a_failing_run(tmp_path: Path) ->
     assert strict.returncode == 1
 
 
-def test_ctrl_c_keeps_the_finished_cases_marks_the_report_incomplete_and_exits_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_a_ci_cancel_keeps_the_finished_cases_marks_the_reports_incomplete_and_exits_2(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    # CI systems cancel a job with SIGTERM: it must end like Ctrl-C, not kill the run with no report.
     out = tmp_path / "partial.json"
     proc = subprocess.Popen(
         [
@@ -113,13 +119,14 @@ def test_ctrl_c_keeps_the_finished_cases_marks_the_report_incomplete_and_exits_2
         text=True,
     )
     time.sleep(4)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 2, stderr
     result = json.loads(out.read_text())
     assert result["complete"] is False
     assert 0 < len(result["cases"]) < result["selected"]
-    assert (tmp_path / "partial.xml").read_text().lstrip().startswith("<?xml")
+    junit = (tmp_path / "partial.xml").read_text()
+    assert junit.lstrip().startswith("<?xml") and 'type="incomplete"' in junit
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == [], "reports are written atomically"
     assert "Traceback" not in stderr
@@ -155,3 +162,45 @@ def test_min_pass_rate_gates_red_flag_cases_on_the_wilson_lower_bound() -> None:
     strict = calfspec("run", "--tag", "pe", "--repeat", "3", "--min-pass-rate", "0.9")
     assert strict.returncode == 1
     assert "Wilson lower bound" in strict.stderr
+
+
+def _recording_impl(tmp_path: Path) -> tuple[str, Path]:
+    """A python: implementation that leaves a marker file when it is called."""
+    marker = tmp_path / "called"
+    impl = tmp_path / "impl.py"
+    impl.write_text(
+        "from pathlib import Path\n"
+        f"def triage(request):\n    Path({str(marker)!r}).write_text('called')\n    return {{'urgency': 'emergency'}}\n"
+    )
+    return f"python:{impl}:triage", marker
+
+
+def test_a_bad_baseline_file_is_exit_4_before_any_case_is_sent(tmp_path: Path) -> None:
+    spec, marker = _recording_impl(tmp_path)
+    (tmp_path / "broken.json").write_text('{"kind": "calfspec-result",\n  "format_version": ', encoding="utf-8")
+    for baseline, code in (("missing.json", "result-missing"), ("broken.json", "result-not-json")):
+        proc = calfspec("run", "--impl", spec, "--tag", "dvt", "--baseline", str(tmp_path / baseline))
+        assert proc.returncode == 4, proc.stderr
+        assert proc.stderr.startswith(f"{tmp_path / baseline}:") and code in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert not marker.exists(), "the baseline must be read before the run, not after it"
+
+
+def test_an_unwritable_report_path_is_exit_4_before_any_case_is_sent(tmp_path: Path) -> None:
+    spec, marker = _recording_impl(tmp_path)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    for target in (blocker / "result.json", tmp_path):
+        proc = calfspec("run", "--impl", spec, "--tag", "dvt", "--report", f"json:{target}")
+        assert proc.returncode == 4, proc.stderr
+        assert f"{target}: report-unwritable: cannot write report" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert not marker.exists()
+
+
+def test_json_on_stdout_is_pure_json_with_every_human_line_on_stderr() -> None:
+    proc = calfspec("run", "--impl", f"python:{FIXTURES_DIR / 'broken' / 'always_self_care.py'}:triage",
+                    "--tag", "dvt", "--report", "json:-", "--report", "console:-")  # fmt: skip
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["kind"] == "calfspec-result"
+    assert "FAILED" in proc.stderr and "gate:" in proc.stderr

@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from ..cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_NONE, EXIT_OK
 from ._options import guideline_option, impl_option, max_rounds_option, timeout_option
+
+
+@contextlib.contextmanager
+def _sigterm_as_sigint() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while cases run.
+
+    CI systems stop a cancelled or timed-out job with SIGTERM; by default that
+    kills the process with no report at all. Re-sent as SIGINT, it takes the
+    Ctrl-C path: asyncio cancels the run, the finished cases are kept, and the
+    reports are written marked incomplete (exit 2).
+    """
+    try:
+        previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: os.kill(os.getpid(), signal.SIGINT))
+    except ValueError:  # not the main thread (run from a test harness): keep the default
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command("run")
@@ -113,15 +137,21 @@ def run(
     """
     from .. import __version__
     from ..adapters import load_implementation
+    from ..compare import compare_runs, load_run_result
+    from ..errors import InputError
     from ..guideline import load_guideline
     from ..models.results import CaseResult, RunResult, Severity, Verdict
     from ..models.triage import PROTOCOL_VERSION
-    from ..reports import parse_report_spec, write_report
+    from ..reports import check_target, parse_report_spec, write_report
     from ..runner import RunOptions, run_cases
     from ..scenarios import load_scenarios, parse_shard, select_scenarios
 
     report_specs = [parse_report_spec(r) for r in (reports or ("console:-",))]
+    for spec in report_specs:
+        check_target(spec)
     shard_kn = parse_shard(shard) if shard else None
+    # Read the baseline before the first case: a bad file is exit 4 with nothing run.
+    base = load_run_result(baseline) if baseline is not None else None
     guideline = load_guideline(guideline_dir)
     loaded = load_scenarios(scenarios_path, guideline)
     only: set[str] | None = None
@@ -155,7 +185,8 @@ def run(
             progress.advance(result)
 
         try:
-            asyncio.run(run_cases(impl, selected, guideline, options, on_result))
+            with _sigterm_as_sigint():
+                asyncio.run(run_cases(impl, selected, guideline, options, on_result))
         except KeyboardInterrupt:
             complete = False
 
@@ -175,8 +206,17 @@ def run(
         selected=len(selected),
         cases=tuple(finished),
     )
+    # Every report is attempted even if one fails, so one bad path does not lose the others.
+    unwritten: list[InputError] = []
     for spec in report_specs:
-        write_report(spec, result, guideline)
+        try:
+            write_report(spec, result, guideline)
+        except InputError as exc:
+            unwritten.append(exc)
+    for later in unwritten[1:]:
+        click.echo(later.render(), err=True)
+    if unwritten:
+        raise unwritten[0]
     if not complete:
         click.echo(
             f"interrupted: {len(finished)} of {len(selected) * repeat} case(s) finished; reports are marked incomplete",
@@ -193,12 +233,9 @@ def run(
 
     failing = [c for c in finished if fails_gate(c)]
     reasons: list[str] = []
-    if baseline is not None:
+    if base is not None:
         # A ratchet: failures the baseline already had are reported but tolerated;
         # anything new at or above --fail-on, and any error, still fails the run.
-        from ..compare import compare_runs, load_run_result
-
-        base = load_run_result(baseline)
         known = {c.scenario_id for c in base.cases if c.verdict is Verdict.FAIL and fails_gate(c)}
         tolerated = [c for c in failing if c.verdict is Verdict.FAIL and c.scenario_id in known]
         if tolerated:
