@@ -16,8 +16,13 @@ fails on:
 * any *new error on a red-flag scenario* (one whose ``covers.red_flags`` names
   a red-flag rule of the guideline): a system that crashes or times out when
   the patient has a red flag gives them no advice at all, which is as unsafe as
-  wrong advice. Errors on other scenarios, quality regressions and
-  moved scores are listed but do not fail the gate.
+  wrong advice;
+* an *incomplete current run* (interrupted, or merged with a shard missing):
+  the scenarios it did not finish cannot be shown not to have regressed, so
+  the gate cannot pass on it.
+
+Errors on other scenarios, quality regressions and moved scores are listed
+but do not fail the gate.
 
 Comparing results of different ``format_version`` is refused
 (:class:`~calfspec.errors.InputError`, exit 4); a different guideline,
@@ -139,9 +144,14 @@ class Comparison:
     warnings: tuple[str, ...]
 
     @property
+    def current_incomplete(self) -> bool:
+        """The current run did not finish every selected scenario."""
+        return not self.current.complete
+
+    @property
     def gate_failed(self) -> bool:
-        """True on any new safety failure or new error on a red-flag scenario."""
-        return bool(self.new_safety_failures or self.new_red_flag_errors)
+        """True on any new safety failure, new error on a red-flag scenario, or an incomplete current run."""
+        return bool(self.new_safety_failures or self.new_red_flag_errors or self.current_incomplete)
 
 
 def _rate_deltas(base: Metrics, cur: Metrics) -> list[MetricDelta]:

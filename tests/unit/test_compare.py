@@ -77,6 +77,19 @@ def test_a_new_scenario_failing_safety_fails_the_gate() -> None:
     assert c.new_safety_failures == ("new",)
 
 
+def test_an_incomplete_current_run_fails_the_gate_an_incomplete_baseline_only_warns() -> None:
+    whole = run([case("a", "urgent"), case("b", "urgent")])
+    cut = run([case("a", "urgent")], complete=False, selected=2)
+    c = compare_runs(whole, cut)
+    assert c.current_incomplete and c.gate_failed
+    assert (c.new_safety_failures, c.new_red_flag_errors) == ((), ())
+    assert "current run is incomplete" in render_comparison(ReportFormat.CONSOLE, c)
+    assert json.loads(render_comparison(ReportFormat.JSON, c))["current_complete"] is False
+    back = compare_runs(cut, whole)
+    assert not back.gate_failed
+    assert any("baseline run is incomplete" in w for w in back.warnings)
+
+
 def test_fixed_and_removed_scenarios_are_listed() -> None:
     c = compare_runs(run([case("a", "self_care"), case("gone", "urgent")]), run([case("a", "urgent")]))
     assert [ch.describe() for ch in c.fixed] == ["safety failure -> pass"]
@@ -125,11 +138,19 @@ def test_different_result_format_is_an_input_error() -> None:
 def test_comparison_renders_in_text_formats(fmt: ReportFormat) -> None:
     c = compare_runs(run([case("a", "urgent")]), run([case("a", "routine")]))
     text = render_comparison(fmt, c)
-    assert "a" in text and ("safety failure" in text or "safety" in text)
     if fmt is ReportFormat.JSON:
         doc = json.loads(text)
         assert doc["gate_failed"] is True
         assert doc["new_safety_failures"] == ["a"]
+        assert doc["regressions"] == [
+            {"scenario_id": "a", "baseline": "pass", "current": "safety failure", "red_flag": False}
+        ]
+    elif fmt is ReportFormat.MARKDOWN:
+        assert "| `a` | pass | **safety failure** |" in text
+        assert "gate: FAILED: 1 new safety failure(s)" in text
+    else:
+        assert "  a: pass -> safety failure" in text
+        assert text.rstrip().endswith("gate: FAILED: 1 new safety failure(s)")
 
 
 def test_comparison_has_no_junit_or_html_form() -> None:

@@ -36,8 +36,10 @@ def compare(baseline: Path, current: Path, reports: tuple[str, ...], guideline_d
 
     \b
     Exit statuses:
-      0  no new safety failure and no new error on a red-flag scenario
-      1  a new safety failure, or a new error on a red-flag scenario
+      0  no new safety failure, no new error on a red-flag scenario, and
+         the current run is complete
+      1  a new safety failure, a new error on a red-flag scenario, or an
+         incomplete current run (interrupted, or a shard missing)
       4  a file is missing, not a calfspec result, or of another result format
     \b
     Example:

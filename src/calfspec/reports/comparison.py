@@ -23,12 +23,14 @@ COMPARISON_FORMATS = (ReportFormat.CONSOLE, ReportFormat.JSON, ReportFormat.MARK
 
 def _gate_line(c: Comparison) -> str:
     if not c.gate_failed:
-        return "gate: ok (no new safety failure, no new error on a red-flag scenario)"
+        return "gate: ok (no new safety failure, no new error on a red-flag scenario, current run complete)"
     parts = []
     if c.new_safety_failures:
         parts.append(f"{len(c.new_safety_failures)} new safety failure(s)")
     if c.new_red_flag_errors:
         parts.append(f"{len(c.new_red_flag_errors)} new error(s) on red-flag scenarios")
+    if c.current_incomplete:
+        parts.append("the current run is incomplete, so what it did not finish is unchecked")
     return "gate: FAILED: " + ", ".join(parts)
 
 
@@ -81,6 +83,7 @@ def _json(c: Comparison) -> str:
         "baseline": {"implementation": c.baseline.implementation, "guideline_version": c.baseline.guideline_version},
         "current": {"implementation": c.current.implementation, "guideline_version": c.current.guideline_version},
         "gate_failed": c.gate_failed,
+        "current_complete": not c.current_incomplete,
         "new_safety_failures": list(c.new_safety_failures),
         "new_red_flag_errors": list(c.new_red_flag_errors),
         "regressions": [change(ch) for ch in c.regressions],
