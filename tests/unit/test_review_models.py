@@ -56,6 +56,25 @@ def test_registry_rejects_a_reviewer_listed_twice() -> None:
         ReviewerRegistry(reviewers=(_reviewer(), _reviewer(name="Another Alice")))
 
 
+def test_registry_rejects_one_key_registered_for_two_reviewers() -> None:
+    # Its holder could sign as both, and count twice towards a quorum.
+    bob = _reviewer(id="bob", name="Dr Bob", public_keys=[KEY.replace("alice@example", "bob@example")])
+    with pytest.raises(ValidationError, match=r"same public key .* both 'alice' and 'bob'"):
+        ReviewerRegistry(reviewers=(_reviewer(), bob))
+
+
+def _key(seed: int, comment: str) -> str:
+    blob = b"\x00\x00\x00\x0bssh-ed25519" + b"\x00\x00\x00\x20" + bytes((seed + i) % 256 for i in range(32))
+    return f"ssh-ed25519 {base64.b64encode(blob).decode()} {comment}"
+
+
+def test_a_reviewer_may_list_several_keys_beside_others_with_their_own() -> None:
+    alice = _reviewer(public_keys=[KEY, _key(1, "alice-new@example")])
+    bob = _reviewer(id="bob", name="Dr Bob", public_keys=[_key(2, "bob@example")])
+    registry = ReviewerRegistry(reviewers=(alice, bob))
+    assert [r.id for r in registry.reviewers] == ["alice", "bob"]
+
+
 def test_registry_lookup_and_extra_fields() -> None:
     reg = ReviewerRegistry(reviewers=(_reviewer(),))
     assert reg.get("alice") is not None

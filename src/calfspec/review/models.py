@@ -130,10 +130,21 @@ class ReviewerRegistry(Model):
     @classmethod
     def _unique(cls, value: tuple[Reviewer, ...]) -> tuple[Reviewer, ...]:
         seen: set[str] = set()
+        # One key, one person: a key listed under two ids would let its holder sign as
+        # both and count twice towards a quorum. The comment part of a key line is ignored.
+        owners: dict[tuple[str, str], str] = {}
         for r in value:
             if r.id in seen:
                 raise ValueError(f"reviewer id {r.id!r} is listed twice")
             seen.add(r.id)
+            for key in r.public_keys:
+                key_type, blob = key.split()[:2]
+                owner = owners.setdefault((key_type, blob), r.id)
+                if owner != r.id:
+                    raise ValueError(
+                        f"the same public key ({key_type} ...{blob[-12:]}) is registered for both {owner!r} "
+                        f"and {r.id!r}; each reviewer signs with their own key"
+                    )
         return value
 
     def get(self, reviewer_id: str) -> Reviewer | None:
