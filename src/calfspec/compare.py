@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from ._io import read_user_text
 from .errors import InputError, ValidationFailed
 from .metrics import case_stats, compute_metrics
 from .models.results import RESULT_FORMAT_VERSION, CaseResult, Metrics, RunResult, Severity, Verdict
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from .guideline import GuidelineIndex
 
 __all__ = [
+    "MAX_RESULT_BYTES",
     "Change",
     "Comparison",
     "MetricDelta",
@@ -56,6 +58,10 @@ __all__ = [
     "load_run_result",
     "scenario_states",
 ]
+
+
+MAX_RESULT_BYTES = 1 << 30
+"""Largest JSON result read back (1 GiB: about 100,000 trials with full transcripts)."""
 
 
 class State(IntEnum):
@@ -253,23 +259,19 @@ def compare_runs(baseline: RunResult, current: RunResult, guideline: GuidelineIn
 def load_run_result(path: str | Path) -> RunResult:
     """Read a JSON result written by ``--report json:FILE``.
 
-    Raises :class:`InputError` (exit 4) naming the file for a missing or
-    unreadable file, text that is not JSON (with line and column), a document
-    that is not a calfspec result, a result format this calfspec does not read,
-    or a document that does not match the result model.
+    Raises :class:`InputError` (exit 4) naming the file for a missing,
+    unreadable, oversized or non-UTF-8 file, text that is not JSON (with line
+    and column), a document that is not a calfspec result, a result format this
+    calfspec does not read, or a document that does not match the result model.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(
-            "result file not found",
-            code="result-missing",
-            path=str(p),
-            hint="write one with: calfspec run ... --report json:FILE",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read result file: {exc}", code="result-unreadable", path=str(p)) from None
+    text = read_user_text(
+        p,
+        max_bytes=MAX_RESULT_BYTES,
+        kind="result",
+        missing_hint="write one with: calfspec run ... --report json:FILE",
+        large_hint="is this a calfspec JSON result? its size is unusual",
+    )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

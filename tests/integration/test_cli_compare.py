@@ -69,7 +69,7 @@ def test_missing_file_exits_4_with_the_path(tmp_path: Path) -> None:
     cur = save(tmp_path / "cur.json", run([case("a", "urgent")]))
     proc = calfspec("compare", tmp_path / "nope.json", cur, cwd=tmp_path)
     assert proc.returncode == 4
-    assert "nope.json: result-missing: result file not found" in proc.stderr
+    assert "nope.json: result-missing: file not found" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -175,6 +175,14 @@ def test_load_missing_file(tmp_path: Path) -> None:
     assert info.value.path and info.value.path.endswith("nope.json")
 
 
+def test_load_bytes_that_are_not_utf8_names_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.json"
+    bad.write_bytes(b'{\n  "kind": "calfspec-result",\n  "implementation": "caf\xe9"\n}')
+    with pytest.raises(InputError) as info:
+        load_run_result(bad)
+    assert (info.value.code, info.value.path, info.value.line) == ("result-not-utf8", str(bad), 3)
+
+
 def test_load_truncated_json_names_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "r.json"
     path.write_text(render_json(sample_run())[:200], encoding="utf-8")
