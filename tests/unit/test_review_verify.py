@@ -220,3 +220,55 @@ def test_write_record_never_overwrites(
     assert first != second
     assert first.read_text() == second.read_text() == record_json(record)
     assert sorted(p.name for p in (tmp_path / "signoffs").iterdir()) == sorted([first.name, second.name])
+
+
+def test_signing_with_a_date_in_the_future_is_refused(
+    guideline: GuidelineIndex, scenarios: list[Scenario], registry: ReviewerRegistry, keys: dict[str, Path]
+) -> None:
+    # verify would reject such a record; signing refuses to make it (a day of slack for time zones).
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    ok = create_signoff(
+        scenarios[0],
+        guideline,
+        registry,
+        reviewer_id="alice",
+        key=keys["alice"],
+        decision=Decision.APPROVED,
+        date=tomorrow,
+    )
+    assert ok.date == tomorrow
+    with pytest.raises(InputError) as err:
+        create_signoff(
+            scenarios[0],
+            guideline,
+            registry,
+            reviewer_id="alice",
+            key=keys["alice"],
+            decision=Decision.APPROVED,
+            date=tomorrow + dt.timedelta(days=1),
+        )
+    assert err.value.code == "bad-date"
+
+
+def test_write_record_into_a_folder_that_cannot_be_made_is_an_input_error(
+    tmp_path: Path,
+    guideline: GuidelineIndex,
+    scenarios: list[Scenario],
+    registry: ReviewerRegistry,
+    keys: dict[str, Path],
+) -> None:
+    record = create_signoff(
+        scenarios[0],
+        guideline,
+        registry,
+        reviewer_id="alice",
+        key=keys["alice"],
+        decision=Decision.APPROVED,
+        date=TODAY,
+    )
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(InputError) as err:
+        write_record(blocker / "signoffs", record)
+    assert err.value.code == "signoffs-unwritable"
+    assert err.value.path == str(blocker / "signoffs")

@@ -32,6 +32,7 @@ __all__ = [
     "SignOff",
     "Signature",
     "UnsignedSignOff",
+    "latest_signing_date",
 ]
 
 SIGNATURE_NAMESPACE: Literal["calfspec-signoff"] = "calfspec-signoff"
@@ -53,6 +54,11 @@ _KEY_TYPES = (
 )
 _PUBLIC_KEY = re.compile(r"^(?P<type>[a-z0-9@.-]+) (?P<blob>[A-Za-z0-9+/]+={0,3})(?: (?P<comment>.*))?$")
 _ARMOR = re.compile(r"^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]+\n-----END SSH SIGNATURE-----\n?$")
+
+
+def latest_signing_date(today: dt.date) -> dt.date:
+    """The latest date a sign-off may carry on ``today``: one day of slack for time zones."""
+    return today + dt.timedelta(days=1)
 
 
 class Role(StrEnum):

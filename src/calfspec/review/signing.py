@@ -31,6 +31,7 @@ from .models import (
     Signature,
     SignOff,
     UnsignedSignOff,
+    latest_signing_date,
 )
 
 __all__ = [
@@ -187,10 +188,17 @@ def create_signoff(
 ) -> SignOff:
     """Build and sign a record of ``reviewer_id``'s decision on ``scenario`` as it is now.
 
-    The new signature is verified against the registry before the record is
+    A date in the future (which ``review verify`` would reject) is refused. The
+    new signature is verified against the registry before the record is
     returned, so a key that is not registered for the reviewer fails here, at
     signing time, instead of producing a record that ``review verify`` rejects.
     """
+    if date > latest_signing_date(dt.date.today()):
+        raise InputError(
+            f"the review date {date.isoformat()} is in the future",
+            code="bad-date",
+            hint="give the date the review took place (--date YYYY-MM-DD, default today)",
+        )
     reviewer = registry.get(reviewer_id)
     if reviewer is None:
         known = ", ".join(r.id for r in registry.reviewers) or "none registered"

@@ -122,9 +122,17 @@ def write_record(folder: Path, record: SignOff) -> Path:
     The file appears atomically and is never overwritten: if the natural name is
     taken (a second record the same day), a counter is added.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     stem = f"{record.scenario_id}.{record.reviewer}.{record.date.isoformat()}"
-    fd, tmp_name = tempfile.mkstemp(prefix=".signoff-", suffix=".tmp", dir=folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".signoff-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write a sign-off record here: {exc.strerror or exc}",
+            code="signoffs-unwritable",
+            path=folder,
+            hint="check the sign-offs folder (--signoffs) exists or can be created, and is writable",
+        ) from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

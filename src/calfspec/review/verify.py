@@ -33,7 +33,7 @@ from pydantic import JsonValue
 from ..guideline import GuidelineIndex
 from ..models.scenario import Scenario
 from .digest import Change, content_snapshot, diff_snapshots, snapshot_digest
-from .models import Decision, ReviewerRegistry, SignOff
+from .models import Decision, ReviewerRegistry, SignOff, latest_signing_date
 from .signing import SignatureVerifier, signed_payload
 from .store import REVIEWERS_FILE, SIGNOFFS_DIR, RecordFile, load_records, load_registry, review_root
 
@@ -181,8 +181,7 @@ def check_records(
             scenario = rec.content.get("scenario")
             if not isinstance(scenario, dict) or scenario.get("id") != rec.scenario_id:
                 found.append("the recorded content is not scenario " + repr(rec.scenario_id))
-            # A day of slack for time zones; anything later cannot be a real signing date.
-            if rec.date > today + dt.timedelta(days=1):
+            if rec.date > latest_signing_date(today):
                 found.append(f"dated in the future ({rec.date.isoformat()})")
             if reviewer is not None:
                 if verifier is None:
