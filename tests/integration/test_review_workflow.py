@@ -288,6 +288,59 @@ def test_signature_by_a_key_not_registered_for_the_reviewer_is_invalid(repo: Rep
     assert statuses == {record.name: "current", forged.name: "invalid"}
 
 
+def test_a_record_copied_over_to_another_scenario_is_invalid_not_an_approval(repo: Repo) -> None:
+    from calfspec.guideline import load_guideline
+    from calfspec.review.digest import content_snapshot, snapshot_digest
+    from calfspec.scenarios import load_scenarios
+
+    ids = _ids(repo)
+    repo.sign("alice", ids[0])
+    (record,) = repo.records()
+    # Rewritten to be about the second scenario: its id, its content and the matching digest.
+    guideline = load_guideline()
+    other = next(s.scenario for s in load_scenarios(repo.scenarios / "cases", guideline) if s.id == ids[1])
+    snapshot = content_snapshot(other, guideline)
+    data = json.loads(record.read_text())
+    data.update(scenario_id=ids[1], content=snapshot, digest=snapshot_digest(snapshot))
+    record.rename(repo.signoffs / f"{ids[1]}.alice.copied.json")
+    (repo.signoffs / f"{ids[1]}.alice.copied.json").write_text(json.dumps(data, indent=2))
+    code, report, stderr = _verify_json(repo, "--require", "approved")
+    assert code == 1
+    assert "bad signature" in stderr
+    assert _status(report, ids[1]) == "invalid"
+    assert _status(report, ids[0]) == "unsigned"
+
+
+def test_one_key_registered_for_two_reviewers_is_a_usage_error_not_a_quorum(repo: Repo) -> None:
+    ids = _ids(repo)
+    _registry(repo, [("alice", "clinician", ["alice"]), ("alice-again", "clinician", ["alice"])])
+    proc = repo.review("verify", "--quorum", "2")
+    assert proc.returncode == 4, proc.stderr
+    assert "reviewers.yaml" in proc.stderr
+    assert "same public key" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    signing = repo.review("sign", ids[0], "--reviewer", "alice", "--key", str(repo.keys["alice"]))
+    assert signing.returncode == 4
+    assert repo.records() == []
+
+
+def test_signing_with_a_future_date_is_refused(repo: Repo) -> None:
+    ids = _ids(repo)
+    proc = repo.review("sign", ids[0], "--reviewer", "alice", "--key", str(repo.keys["alice"]), "--date", "2999-01-01")
+    assert proc.returncode == 4, proc.stderr
+    assert "bad-date" in proc.stderr
+    assert repo.records() == []
+
+
+def test_a_missing_registry_is_a_usage_error_naming_the_file(repo: Repo) -> None:
+    (repo.scenarios / "reviewers.yaml").unlink()
+    repo.signoffs.mkdir()
+    proc = repo.review("verify")
+    assert proc.returncode == 4, proc.stderr
+    assert "reviewers-missing" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_unknown_reviewer_is_invalid(repo: Repo) -> None:
     ids = _ids(repo)
     repo.sign("bob", ids[0])

@@ -244,6 +244,8 @@ def verify(
          by --quorum reviewers)
       1  an invalid record, or the required approvals are missing; each failing
          scenario or record is named with the reason
+      4  the reviewers registry is missing or malformed, or a scenario or the
+         guideline cannot be loaded
     """
     from ..guideline import load_guideline
     from ..review.store import load_records, load_registry
