@@ -11,7 +11,7 @@ import pytest
 from calfspec.errors import InputError
 from calfspec.guideline import GuidelineIndex, load_guideline
 from calfspec.models.scenario import Scenario
-from calfspec.review.models import Decision, Reviewer, ReviewerRegistry, Role
+from calfspec.review.models import Decision, Reviewer, ReviewerRegistry, Role, SignOff
 from calfspec.review.signing import allowed_signers, create_signoff
 from calfspec.review.store import load_records, record_json, write_record
 from calfspec.review.verify import RecordStatus, ScenarioStatus, approved_scenario_ids, review_scenarios
@@ -69,8 +69,22 @@ def _sign(
     decision: Decision = Decision.APPROVED,
     date: dt.date = TODAY,
 ) -> Path:
-    record = create_signoff(s, g, reg, reviewer_id=who, key=keys[who], decision=decision, date=date)
-    return write_record(folder, record)
+    return write_record(folder, _record(s, g, reg, keys, who, decision=decision, date=date))
+
+
+def _record(
+    s: Scenario,
+    g: GuidelineIndex,
+    reg: ReviewerRegistry,
+    keys: dict[str, Path],
+    who: str,
+    *,
+    key_of: str | None = None,
+    decision: Decision = Decision.APPROVED,
+    date: dt.date = TODAY,
+) -> SignOff:
+    """``who``'s signed record on ``s`` (signed with ``key_of``'s key, by default their own)."""
+    return create_signoff(s, g, reg, reviewer_id=who, key=keys[key_of or who], decision=decision, date=date)
 
 
 def test_allowed_signers_lists_each_key_with_the_reviewer_as_principal(registry: ReviewerRegistry) -> None:
@@ -188,15 +202,7 @@ def test_signing_for_an_unknown_reviewer_is_refused(
     keys: dict[str, Path],
 ) -> None:
     with pytest.raises(InputError, match="unknown reviewer 'carol'"):
-        create_signoff(
-            scenarios[0],
-            guideline,
-            registry,
-            reviewer_id="carol",
-            key=keys["alice"],
-            decision=Decision.APPROVED,
-            date=TODAY,
-        )
+        _record(scenarios[0], guideline, registry, keys, "carol", key_of="alice")
 
 
 def test_write_record_never_overwrites(
@@ -206,15 +212,7 @@ def test_write_record_never_overwrites(
     registry: ReviewerRegistry,
     keys: dict[str, Path],
 ) -> None:
-    record = create_signoff(
-        scenarios[0],
-        guideline,
-        registry,
-        reviewer_id="alice",
-        key=keys["alice"],
-        decision=Decision.APPROVED,
-        date=TODAY,
-    )
+    record = _record(scenarios[0], guideline, registry, keys, "alice")
     first = write_record(tmp_path / "signoffs", record)
     second = write_record(tmp_path / "signoffs", record)
     assert first != second
@@ -227,24 +225,15 @@ def test_signing_with_a_date_in_the_future_is_refused(
 ) -> None:
     # verify would reject such a record; signing refuses to make it (a day of slack for time zones).
     tomorrow = dt.date.today() + dt.timedelta(days=1)
-    ok = create_signoff(
-        scenarios[0],
-        guideline,
-        registry,
-        reviewer_id="alice",
-        key=keys["alice"],
-        decision=Decision.APPROVED,
-        date=tomorrow,
-    )
+    ok = _record(scenarios[0], guideline, registry, keys, "alice", date=tomorrow)
     assert ok.date == tomorrow
     with pytest.raises(InputError) as err:
-        create_signoff(
+        _record(
             scenarios[0],
             guideline,
             registry,
-            reviewer_id="alice",
-            key=keys["alice"],
-            decision=Decision.APPROVED,
+            keys,
+            "alice",
             date=tomorrow + dt.timedelta(days=1),
         )
     assert err.value.code == "bad-date"
@@ -257,15 +246,7 @@ def test_write_record_into_a_folder_that_cannot_be_made_is_an_input_error(
     registry: ReviewerRegistry,
     keys: dict[str, Path],
 ) -> None:
-    record = create_signoff(
-        scenarios[0],
-        guideline,
-        registry,
-        reviewer_id="alice",
-        key=keys["alice"],
-        decision=Decision.APPROVED,
-        date=TODAY,
-    )
+    record = _record(scenarios[0], guideline, registry, keys, "alice")
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     with pytest.raises(InputError) as err:
