@@ -210,7 +210,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """A one-line tally of the verdicts, in calfspec's own terms."""
     run = terminalreporter.config.stash.get(_RUN_KEY, None)
-    if run is None or not run.finished:
+    if run is None or not (run.finished or run.unanswered):
         return
     terminalreporter.write_sep("-", "calfspec")
     terminalreporter.write_line(run.summary())
@@ -265,6 +265,9 @@ class CalfspecRun:
         self._fuzzer: Fuzzer | None = None
         self._fuzzer_error: str | None = None
         self.finished: list[CaseResult] = []
+        self.unanswered = 0
+        """Items that errored with no judged result (start failure, calfspec crash): errors in the summary."""
+        self._reported: set[str] = set()
         self._guideline: GuidelineIndex | None = None
         self._impl: Implementation | None = None
         self._options: RunOptions | None = None
@@ -326,13 +329,23 @@ class CalfspecRun:
     # -- running ---------------------------------------------------------------
 
     def result_for(self, item: ScenarioItem) -> CaseResult:
-        """The judged result for ``item``, running it (and a few items after it) if needed."""
+        """The judged result for ``item``, running it (and a few items after it) if needed.
+
+        Only results handed to an item count in :meth:`summary`: a batch can run
+        items that ``-x`` or ``--maxfail`` then never report.
+        """
         sid = item.loaded.id
         if sid not in self._results:
             self._run_batch(item)
         outcome = self._results[sid]
+        first = sid not in self._reported
+        self._reported.add(sid)
         if isinstance(outcome, BaseException):
+            if first:
+                self.unanswered += 1
             raise _CaseCrashed(f"calfspec raised while running scenario {sid}") from outcome
+        if first:
+            self.finished.append(outcome)
         return outcome
 
     @property
@@ -387,8 +400,6 @@ class CalfspecRun:
             if isinstance(outcome, (KeyboardInterrupt, SystemExit)):
                 raise outcome
             self._results[it.loaded.id] = outcome
-            if not isinstance(outcome, BaseException):
-                self.finished.append(outcome)
 
     def check_invariant(self, invariant: Invariant) -> InvariantReport:
         """Search one invariant with the session's fuzzer (started at the first invariant)."""
@@ -449,19 +460,20 @@ class CalfspecRun:
     # -- reporting -------------------------------------------------------------
 
     def summary(self) -> str:
-        """``N case(s) against SPEC: P passed, F failed (S safety, Q quality), E error(s); U under-triaged``."""
-        from .models.results import FailureKind, Severity, Verdict
+        """``N scenario(s) against SPEC: P passed, F failed (S safety, Q quality), E error(s); U under-triaged``.
 
-        cases = self.finished
-        passed = sum(c.verdict is Verdict.PASS for c in cases)
-        safety = sum(c.verdict is Verdict.FAIL and c.severity is Severity.SAFETY for c in cases)
-        quality = sum(c.verdict is Verdict.FAIL and c.severity is Severity.QUALITY for c in cases)
-        errors = sum(c.verdict is Verdict.ERROR for c in cases)
-        under = sum(any(f.kind is FailureKind.UNDER_TRIAGE for f in c.failures) for c in cases)
+        Counted as ``calfspec run`` counts (:func:`calfspec.metrics.tally`);
+        items that errored with no result at all are errors too, never left out.
+        """
+        from .metrics import Outcome, outcome, tally
+
+        t = tally(self.finished)
+        errors = t.errors + self.unanswered
+        under = sum(outcome(c) is Outcome.UNDER for c in self.finished)
         return (
-            f"{len(cases)} scenario(s) against {self.implementation_name}: {passed} passed, "
-            f"{safety + quality} failed ({safety} safety, {quality} quality), {errors} error(s); "
-            f"{under} under-triaged"
+            f"{t.total + self.unanswered} scenario(s) against {self.implementation_name}: {t.passed} passed, "
+            f"{t.failed_safety + t.failed_quality} failed ({t.failed_safety} safety, {t.failed_quality} quality), "
+            f"{errors} error(s); {under} under-triaged"
         )
 
 
@@ -513,6 +525,7 @@ class ScenarioItem(pytest.Item):
 
         run = self.run_state
         if run.start_error is not None:
+            run.unanswered += 1
             pytest.fail(
                 f"no valid answer: implementation {run.implementation_name} failed to start: {run.start_error}",
                 pytrace=False,
