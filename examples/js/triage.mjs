@@ -88,13 +88,13 @@ const RULES = [
   },
   { // tear-sudden-pop-difficulty-walking
     redFlag: true, urgency: "urgent", pathway: "urgent-tear-assessment",
-    when: all(finding("sudden_severe_pain"), finding("pop_or_snap"), finding("difficulty_walking")),
+    when: all(finding("sudden_severe_pain"), any(finding("pop_or_snap"), finding("difficulty_walking"))),
     asks: ["sudden_severe_pain", "pop_or_snap", "difficulty_walking"],
   },
   { // achilles-sudden-heel-pain
     redFlag: true, urgency: "urgent", pathway: "urgent-tear-assessment",
-    when: all(finding("sudden_severe_pain"), finding("pain_low_calf_near_heel")),
-    asks: ["sudden_severe_pain", "pain_low_calf_near_heel"],
+    when: all(finding("pain_low_calf_near_heel"), any(finding("sudden_severe_pain"), finding("pop_or_snap"))),
+    asks: ["pain_low_calf_near_heel", "sudden_severe_pain", "pop_or_snap"],
   },
   { // numb-lower-leg
     redFlag: true, urgency: "urgent", pathway: "urgent-same-day-assessment",
