@@ -54,6 +54,7 @@ __all__ = [
     "Comparison",
     "MetricDelta",
     "State",
+    "case_state",
     "compare_runs",
     "load_run_result",
     "scenario_states",
@@ -78,7 +79,8 @@ class State(IntEnum):
         return {0: "pass", 1: "quality failure", 2: "error", 3: "safety failure"}[self.value]
 
 
-def _state(case: CaseResult) -> State:
+def case_state(case: CaseResult) -> State:
+    """One trial's state: pass, quality failure, error or safety failure (a failure without a severity is safety)."""
     if case.verdict is Verdict.PASS:
         return State.PASS
     if case.verdict is Verdict.ERROR:
@@ -90,7 +92,7 @@ def scenario_states(run: RunResult) -> dict[str, State]:
     """Each scenario's worst state over its trials, in order of first appearance."""
     out: dict[str, State] = {}
     for case in run.cases:
-        state = _state(case)
+        state = case_state(case)
         out[case.scenario_id] = max(out.get(case.scenario_id, State.PASS), state)
     return out
 

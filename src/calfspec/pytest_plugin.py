@@ -636,15 +636,13 @@ def _clip(text: str, limit: int = _WIDTH) -> str:
 
 def _render_failure(result: CaseResult, loaded: LoadedScenario, run: CalfspecRun) -> str:
     """Expected vs given, each failure with its severity, and the claims behind the expectation."""
+    from .metrics import range_label
+
     scenario = loaded.scenario
     guideline = run.guideline
     decision = result.decision
     assert decision is not None
-    expected = (
-        result.expected_min.value
-        if result.expected_min is result.expected_max
-        else f"{result.expected_min.value}..{result.expected_max.value}"
-    )
+    expected = range_label(result.expected_min, result.expected_max)
     severity = result.severity.value if result.severity else "unknown"
     lines = [
         # The first line is what pytest's short summary (-rf) shows: the failures themselves.

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..compare import case_state
 from ..guideline import GuidelineIndex
-from ..metrics import case_stats, compute_metrics
-from ..models.results import Answer, CaseResult, CaseStats, Metrics, RuleScore, RunResult, Severity, Verdict
+from ..metrics import case_stats, compute_metrics, range_label
+from ..models.results import Answer, CaseResult, CaseStats, Metrics, RuleScore, RunResult, Verdict
 
 __all__ = [
     "CaseView",
@@ -174,26 +175,18 @@ def case_name(case: CaseResult, repeat: int) -> str:
 
 
 def case_status(case: CaseResult) -> str:
-    """``pass``, ``error``, ``safety failure`` or ``quality failure``."""
-    if case.verdict is Verdict.PASS:
-        return "pass"
-    if case.verdict is Verdict.ERROR:
-        return "error"
-    return "quality failure" if case.severity is Severity.QUALITY else "safety failure"
+    """``pass``, ``error``, ``safety failure`` or ``quality failure`` (the wording ``calfspec compare`` uses)."""
+    return case_state(case).label
 
 
 def _rank(case: CaseResult) -> int:
-    # Safety failures first: they are what a reviewer must read before anything else.
-    return {"safety failure": 0, "error": 1, "quality failure": 2}.get(case_status(case), 3)
+    # Most harmful first (safety failure, error, quality failure): what a reviewer must read first.
+    return -case_state(case)
 
 
 def _lines(case: CaseResult) -> tuple[DiffLine, ...]:
     if case.verdict is Verdict.ERROR:
-        expected = (
-            case.expected_min.value
-            if case.expected_min is case.expected_max
-            else (f"{case.expected_min.value}..{case.expected_max.value}")
-        )
+        expected = range_label(case.expected_min, case.expected_max)
         return (DiffLine("error", "error", case.error or "no valid answer", expected, "(no answer)"),)
     return tuple(DiffLine(f.kind.value, f.severity.value, f.message, f.expected, f.given) for f in case.failures)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..guideline import GuidelineIndex
-from ..metrics import ERROR_COLUMN
+from ..metrics import ERROR_COLUMN, range_label
 from ..models.results import ConfusionMatrix, RunResult
 from ..models.urgency import Urgency
 from ._common import answer_text, build_view, case_name, case_status, pct
@@ -107,5 +107,6 @@ def render_html(run: RunResult, guideline: GuidelineIndex) -> str:
         answer_text=answer_text,
         case_name=case_name,
         case_status=case_status,
+        range_label=range_label,
         finished=len({c.scenario_id for c in run.cases}),
     )
