@@ -6,7 +6,7 @@ import re
 
 from calfspec import load_guideline
 from calfspec.models.results import Failure, FailureKind, Severity
-from calfspec.reports.markdown import MAX_CASES, md_code, md_text, render_markdown
+from calfspec.reports.markdown import MAX_CASES, MAX_CHARS, md_code, md_text, render_markdown
 from tests.fixtures.results import case, run, sample_run
 
 
@@ -63,6 +63,21 @@ def test_long_failure_lists_are_capped_for_comment_size() -> None:
     text = render_markdown(run(cases), load_guideline())
     assert text.count("#### ✗") == MAX_CASES
     assert "…and 5 more" in text
+
+
+def test_a_comment_stays_under_githubs_size_limit_however_much_evidence_failing_cases_carry() -> None:
+    # Every case cites several long claims, so fifty of them would be far past 65,536 characters.
+    guideline = load_guideline()
+    claims = tuple(sorted(guideline.claims, key=lambda k: -len(guideline.claims[k].citations)))[:4]
+    cases = [
+        case(f"s{i}", "self_care", ("emergency", "emergency"), claims=claims, red_flags=("cold-or-pale-leg",))
+        for i in range(MAX_CASES)
+    ]
+    text = render_markdown(run(cases), guideline)
+    shown = text.count("#### ✗")
+    assert len(text) <= MAX_CHARS
+    assert 0 < shown < MAX_CASES
+    assert f"…and {MAX_CASES - shown} more" in text
 
 
 def test_quality_failures_alone_still_pass() -> None:

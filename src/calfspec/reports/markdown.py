@@ -4,8 +4,10 @@ A status line, the scores, the red-flag table, then each non-passing trial with
 a ``diff`` block (expected ``-``, given ``+``) and its evidence folded into
 ``<details>``. Text from implementations is escaped (``<``, ``&``, ``|``,
 backticks) so a reply cannot inject HTML or break a table; code blocks use a
-fence longer than any backtick run inside. At most :data:`MAX_CASES` cases are
-detailed, since comment size is limited (GitHub: 65,536 characters).
+fence longer than any backtick run inside. Comment size is limited (GitHub:
+65,536 characters), so at most :data:`MAX_CASES` cases are detailed, and fewer
+when their evidence would take the document past :data:`MAX_CHARS`; the rest
+are counted.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from ..guideline import GuidelineIndex
 from ..models.results import RunResult
 from ._common import CaseView, answer_text, build_view, pct
 
-__all__ = ["MAX_CASES", "render_markdown"]
+__all__ = ["MAX_CASES", "MAX_CHARS", "render_markdown"]
 
 MAX_CASES = 50
 """How many non-passing trials are shown in full; the rest are counted."""
+
+MAX_CHARS = 60_000
+"""Size the document stays within, below GitHub's 65,536-character comment limit."""
 
 _ICON = {"PASSED": "✅", "INCOMPLETE": "⚠️", "FAILED": "❌"}
 
@@ -118,19 +123,34 @@ def render_markdown(run: RunResult, guideline: GuidelineIndex) -> str:
                 + " |"
             )
         out.append("")
-    if view.failing:
-        out += [f"### Not passing ({len(view.failing)})", ""]
-        for cv in view.failing[:MAX_CASES]:
-            out += _case(cv)
-        if len(view.failing) > MAX_CASES:
-            out += [f"*…and {len(view.failing) - MAX_CASES} more; see the HTML or JSON report.*", ""]
+    flaky_lines: list[str] = []
     if view.flaky:
-        out += [f"### Flaky across repeats ({len(view.flaky)})", ""]
+        flaky_lines += [f"### Flaky across repeats ({len(view.flaky)})", ""]
         for flaky in view.flaky:
             answers = "; ".join(md_text(answer_text(a)) for a in flaky.answers)
-            out.append(
+            flaky_lines.append(
                 f"- {md_code(flaky.scenario_id)}: {flaky.passed}/{flaky.trials} passed, "
                 f"Wilson lower {flaky.wilson_lower:.3f}; answers: {answers}"
             )
-        out.append("")
+        flaky_lines.append("")
+    if view.failing:
+        out += [f"### Not passing ({len(view.failing)})", ""]
+        # Room left for case details: the fixed parts, plus the "...and N more" line (200 is ample).
+        room = MAX_CHARS - _size(out) - _size(flaky_lines) - 200
+        shown = 0
+        for cv in view.failing[:MAX_CASES]:
+            lines = _case(cv)
+            if _size(lines) > room:
+                break
+            out += lines
+            room -= _size(lines)
+            shown += 1
+        if shown < len(view.failing):
+            out += [f"*…and {len(view.failing) - shown} more; see the HTML or JSON report.*", ""]
+    out += flaky_lines
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _size(lines: list[str]) -> int:
+    """Characters ``lines`` take once joined with newlines."""
+    return sum(len(line) + 1 for line in lines)
