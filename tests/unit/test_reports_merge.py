@@ -88,3 +88,10 @@ def test_shards_of_different_splits_are_refused() -> None:
 def test_nothing_to_merge() -> None:
     with pytest.raises(InputError, match="nothing to merge"):
         merge_runs([])
+
+
+def test_a_shard_number_outside_one_to_n_is_refused_not_counted_as_coverage() -> None:
+    # Without the check, "3/2" would be accepted and 2/2 reported merely missing.
+    one, _ = shards()
+    with pytest.raises(InputError, match="shard numbers out of range"):
+        merge_runs([one, run([case("z", "urgent")], shard="3/2")])

@@ -98,6 +98,12 @@ def merge_runs(runs: Sequence[RunResult], names: Sequence[str | Path] | None = N
                 hint="merge shards that share one N, e.g. 1/3, 2/3 and 3/3",
             )
         n = totals.pop()
+        if any(not 1 <= k <= n for k in ks):
+            raise InputError(
+                f"shard numbers out of range: {', '.join(sorted(r.shard or '' for r in runs))}",
+                code="merge-mismatch",
+                hint="a shard is K/N with 1 <= K <= N, as calfspec run --shard writes it; was the file edited?",
+            )
         missing = sorted(set(range(1, n + 1)) - set(ks))
         if len(ks) != len(set(ks)):
             raise InputError(f"shard given twice among {', '.join(r.shard or '' for r in runs)}", code="merge-overlap")
