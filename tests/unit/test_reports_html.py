@@ -35,6 +35,8 @@ def test_page_is_self_contained_no_scripts_no_external_references() -> None:
     # the only URL is the SVG namespace, which is an identifier, not a request
     assert re.findall(r"https?://[^\"' ]+", html) == ["http://www.w3.org/2000/svg"]
     assert "default-src 'none'" in html
+    # nor CSS that fetches: no url(), no @import, no web font
+    assert "url(" not in html and "@import" not in html and "@font-face" not in html
 
 
 def test_confusion_matrix_cells_match_the_metrics() -> None:
@@ -95,3 +97,11 @@ def test_repeat_table_appears_only_with_repeats() -> None:
     r = run([case("a", "urgent", repeat=0), case("a", "routine", repeat=1)], repeat=2)
     html = render_html(r, load_guideline())
     assert 'id="repeat-stats"' in html and "flaky" in html
+
+
+def test_incomplete_run_is_flagged_in_the_title_status_and_body() -> None:
+    html = render_html(run([case("a", "urgent")], complete=False, selected=3), load_guideline())
+    assert "<title>calfspec INCOMPLETE:" in html
+    assert 'id="status">INCOMPLETE<' in html
+    assert "Incomplete run: 1 of 3 selected scenario(s) finished" in html
+    assert 'id="incomplete"' not in render_html(run([case("a", "urgent")]), load_guideline())
