@@ -67,8 +67,9 @@ const RULES = [
   },
   { // compartment-syndrome-pain-after-injury
     redFlag: true, urgency: "emergency", pathway: "emergency-limb-threat",
-    when: all(finding("pain_unrelieved_by_rest"), any(finding("recent_fracture"), finding("tense_muscle_bulge"))),
-    asks: ["pain_unrelieved_by_rest", "recent_fracture", "tense_muscle_bulge"],
+    when: all(any(finding("pain_unrelieved_by_rest"), finding("leg_numb")),
+              any(finding("recent_fracture"), finding("tense_muscle_bulge"))),
+    asks: ["pain_unrelieved_by_rest", "leg_numb", "recent_fracture", "tense_muscle_bulge"],
   },
   { // dvt-swollen-warm-red-calf
     redFlag: true, urgency: "urgent", pathway: "urgent-dvt-assessment",
@@ -125,7 +126,7 @@ const RULES = [
   },
   { // leg-weakness-review
     redFlag: false, urgency: "routine", pathway: "gp-review",
-    when: finding("muscle_weakness"),
+    when: any(finding("muscle_weakness"), finding("difficulty_moving_leg")),
   },
   { // severe-pain-not-eased-by-rest
     redFlag: false, urgency: "routine", pathway: "gp-review",
