@@ -487,12 +487,10 @@ def measure_startup(sizes: Sizes) -> Measurement:
     )
 
 
-def measure_fuzz(guideline: GuidelineIndex, bare_us: float, sizes: Sizes) -> Measurement | None:
-    """Invariant-search examples/s against ``reference``, if calfspec.invariants offers a throughput."""
-    try:
-        from calfspec.invariants import fuzz_throughput
-    except ImportError:
-        return None
+def measure_fuzz(guideline: GuidelineIndex, bare_us: float, sizes: Sizes) -> Measurement:
+    """Invariant-search examples/s against ``reference``."""
+    from calfspec.invariants import fuzz_throughput
+
     harness = fuzz_throughput("reference", examples=sizes.fuzz_examples, seed=0, guideline=guideline)
     baseline = 1e6 / bare_us
     return Measurement(
@@ -532,9 +530,7 @@ def run_benchmark(quick: bool = False, progress: Callable[[str], None] | None = 
     say("HTTP")
     out.append(measure_http(scenarios, guideline, sizes))
     say("fuzz")
-    fuzz = measure_fuzz(guideline, bare_us, sizes)
-    if fuzz is not None:
-        out.append(fuzz)
+    out.append(measure_fuzz(guideline, bare_us, sizes))
     order = ["in_process", "in_process_runner", "jsonl", "http", "suite", "suite_cli", "startup", "fuzz"]
     return sorted(out, key=lambda m: order.index(m.key))
 
