@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import time
@@ -11,7 +12,7 @@ import urllib.request
 import pytest
 
 from calfspec import ImplementationError, Reply, TriageRequest, Urgency, load_implementation
-from calfspec.adapters.http import HttpImplementation
+from calfspec.adapters.http import HttpImplementation, JsonPoster
 from tests.fixtures.containment import no_leftover_processes  # noqa: F401
 from tests.fixtures.servers import running_server
 
@@ -50,11 +51,15 @@ def test_a_good_service_answers_with_the_decision_and_the_raw_body_is_kept() -> 
         assert outcome.raw is not None and '"urgent-dvt-assessment"' in outcome.raw
 
 
+NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""Asks the server directly, whatever proxy a test puts in the environment."""
+
+
 def server_stats(url: str, settle: float = 2.0) -> dict[str, int]:
     """The server's connection counts, once every connection calfspec closed is seen closed."""
     deadline = time.monotonic() + settle
     while True:
-        with urllib.request.urlopen(f"{url}/stats", timeout=5) as response:
+        with NO_PROXY_OPENER.open(f"{url}/stats", timeout=5) as response:
             stats: dict[str, int] = json.load(response)
         if stats["open"] == 0 or time.monotonic() > deadline:
             return stats
@@ -134,3 +139,52 @@ def test_a_hanging_service_is_a_timeout_for_the_case() -> None:
     assert isinstance(outcomes[0], ImplementationError)
     assert outcomes[0].code == "implementation-timeout"
     assert "no answer within 0.5 s" in outcomes[0].message
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth_and_never_reported() -> None:
+    with running_server("triage_server", "--mode", "auth", "--credentials", "ann:s@cret") as (url, _):
+        with_credentials = url.replace("http://", "http://ann:s%40cret@")
+        good = asyncio.run(cases(f"{with_credentials}/triage", 1))
+        wrong = asyncio.run(cases(f"{url.replace('http://', 'http://ann:guess@')}/triage", 1))
+    assert isinstance(good[0], Reply)
+    assert isinstance(wrong[0], ImplementationError) and wrong[0].code == "http-status"
+    assert "HTTP 401" in wrong[0].message and "guess" not in wrong[0].message
+
+
+def test_the_proxy_named_by_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "all_proxy", "no_proxy", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with running_server("triage_server", "--mode", "good") as (url, _):
+        monkeypatch.setenv("HTTP_PROXY", url)
+        # The host does not exist: only the proxy (our server) can answer.
+        outcomes = asyncio.run(cases("http://triage.calfspec.invalid/triage", 1))
+        stats = server_stats(url)
+    assert isinstance(outcomes[0], Reply)
+    assert stats["connections"] == 1
+
+
+def test_url_credentials_a_service_echoes_back_are_redacted_from_the_error() -> None:
+    with running_server("triage_server", "--mode", "echo-auth") as (url, _):
+        outcomes = asyncio.run(cases(f"{url.replace('http://', 'http://ann:s3cret@')}/triage", 1))
+    error = outcomes[0]
+    assert isinstance(error, ImplementationError) and "HTTP 400" in error.message
+    assert "[redacted]" in error.message
+    token = base64.b64encode(b"ann:s3cret").decode()
+    assert token not in error.render() and "s3cret" not in error.render()
+
+
+def test_a_request_httpx_refuses_to_send_is_an_error_without_the_secret_and_without_retries() -> None:
+    async def post(url: str) -> ImplementationError:
+        poster = JsonPoster(url, headers={"x-token": "s3cret\n"}, redact=lambda text: text.replace("s3cret", "[key]"))
+        try:
+            await poster.post(b"{}", 5.0)
+        except ImplementationError as exc:
+            return exc
+        finally:
+            await poster.aclose()
+        raise AssertionError("a header with a line break was sent")
+
+    with running_server("triage_server", "--mode", "good") as (url, _):
+        error = asyncio.run(post(f"{url}/triage"))
+    assert error.code == "http-request-failed"
+    assert "[key]" in error.message and "s3cret" not in error.render()
