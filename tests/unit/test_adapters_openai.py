@@ -73,6 +73,24 @@ def test_the_key_is_read_from_the_named_variable_and_never_in_the_name(monkeypat
     assert KEY not in impl.name and KEY not in repr(vars(impl).get("_name"))
 
 
+def test_whitespace_around_the_key_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CALFSPEC_OPENAI_API_KEY", f"  {KEY}\r\n")  # read from a file with Windows line ends
+    impl = load_implementation("openai:m@http://127.0.0.1:9/v1")
+    assert isinstance(impl, OpenAIImplementation)
+    assert impl._poster._headers == {"authorization": f"Bearer {KEY}"}
+
+
+@pytest.mark.parametrize("bad", ["sk-line\nbreak", "sk-with space", "sk-caf\u00e9", "sk-tab\there"])
+def test_a_key_a_header_cannot_carry_is_a_spec_error_that_does_not_quote_it(
+    monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    monkeypatch.setenv("CALFSPEC_OPENAI_API_KEY", bad)
+    with pytest.raises(SpecError) as info:
+        load_implementation("openai:m@http://127.0.0.1:9/v1")
+    assert "CALFSPEC_OPENAI_API_KEY" in info.value.message
+    assert bad not in info.value.render() and "sk-" not in info.value.render()
+
+
 def test_a_system_prompt_file_replaces_the_instructions_but_keeps_schema_and_ids(tmp_path: Path) -> None:
     prompt = tmp_path / "prompt.txt"
     prompt.write_text("You are Dr Calf. Be careful.", encoding="utf-8")

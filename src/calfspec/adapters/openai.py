@@ -173,7 +173,9 @@ class OpenAIImplementation:
     ) -> None:
         model, base, options = parse_openai_spec(spec_text, f"openai:{spec_text}")
         key_env = options.get("key_env", KEY_ENV)
-        key = os.environ.get(key_env)
+        # A key read from a file with Windows line ends keeps its "\r"; surrounding
+        # whitespace is never part of a key.
+        key = (os.environ.get(key_env) or "").strip()
         if "key_env" in options and not key:
             raise SpecError(
                 f"the environment variable {key_env} named by key_env is not set",
@@ -183,6 +185,14 @@ class OpenAIImplementation:
             raise SpecError(
                 f"no API key for {DEFAULT_BASE_URL}: {KEY_ENV} is not set",
                 hint=f"export {KEY_ENV}=..., or name another variable with #key_env=VAR",
+            )
+        # Anything else a header cannot carry is refused here, without quoting the key
+        # (httpx would quote the whole header in every case's error).
+        bad = next((i for i, char in enumerate(key) if not 33 <= ord(char) <= 126), None)
+        if bad is not None:
+            raise SpecError(
+                f"the API key in {key_env} has a character an HTTP header cannot carry at position {bad + 1}",
+                hint="API keys are printable ASCII without spaces; check how the variable was set",
             )
         self._key = key or None
         prompt_file = options.get("system_prompt") or os.environ.get(PROMPT_ENV)
