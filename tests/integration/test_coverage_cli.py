@@ -243,3 +243,14 @@ def test_exports_are_written_atomically_into_new_folders(tmp_path: Path, flag: s
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert target.read_text().strip()
     assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+@pytest.mark.parametrize("option", ["--csv", "--markdown", "--hazard-log"])
+def test_an_output_that_cannot_be_written_is_a_clear_input_error(tmp_path: Path, option: str) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    target = blocker / "out.md"
+    proc = _run("coverage", "--policy", "none", option, str(target))
+    assert proc.returncode == 4, proc.stderr
+    assert f"{target}: output-unwritable" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -426,3 +426,12 @@ def test_render_markdown_pack(repo: Repo, tmp_path: Path) -> None:
         assert f"`{sid}`" in text
     assert "### Reference triage's answer" in text
     assert "### Claims and their sources" in text
+
+
+def test_render_to_a_path_that_cannot_be_written_is_a_usage_error(repo: Repo, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    proc = repo.review("render", "--out", str(blocker / "pack.html"))
+    assert proc.returncode == 4, proc.stderr
+    assert "output-unwritable" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -98,7 +98,6 @@ def coverage(
       0  the coverage policy is met
       1  it is not; each uncovered rule or claim is named with its file and line
     """
-    from .._io import atomic_write_text
     from ..guideline import load_guideline
     from ..review.coverage import (
         DEFAULT_POLICY,
@@ -112,7 +111,7 @@ def coverage(
         matrix_markdown,
         traceability,
     )
-    from ..review.store import SIGNOFFS_DIR, load_records, review_root
+    from ..review.store import SIGNOFFS_DIR, load_records, review_root, write_output
     from ..scenarios import load_scenarios
 
     guideline = load_guideline(guideline_dir)
@@ -130,13 +129,13 @@ def coverage(
     rows = traceability(guideline, scenarios, results)
     title = f"{guideline.meta.title} {guideline.meta.version}"
     if csv_out is not None:
-        atomic_write_text(csv_out, matrix_csv(rows))
+        write_output(csv_out, matrix_csv(rows))
     if md_out is not None:
-        atomic_write_text(md_out, matrix_markdown(rows, title))
+        write_output(md_out, matrix_markdown(rows, title))
     if hazard_out is not None:
         hazards = hazard_log(guideline, scenarios, results)
         text = hazard_log_csv(hazards) if hazard_out.suffix.lower() == ".csv" else hazard_log_markdown(hazards, title)
-        atomic_write_text(hazard_out, text)
+        write_output(hazard_out, text)
 
     change = None
     if rev is not None:

@@ -364,10 +364,9 @@ def render(
     signoffs_dir: Path | None,
 ) -> None:
     """Write the reviewer pack: each scenario beside its sources, rules and reference answer."""
-    from .._io import atomic_write_text
     from ..guideline import load_guideline
     from ..review.render import render_pack
-    from ..review.store import load_records, load_registry
+    from ..review.store import load_records, load_registry, write_output
     from ..review.verify import review_scenarios
     from ..scenarios import load_scenarios
 
@@ -387,5 +386,5 @@ def render(
     if str(out) == "-":
         sys.stdout.write(text)
     else:
-        atomic_write_text(out, text)
+        write_output(out, text)
         click.echo(f"reviewer pack ({chosen}, {len(loaded)} scenario(s)) -> {out}", err=True)

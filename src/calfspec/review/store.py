@@ -1,4 +1,4 @@
-"""Files of the review: the reviewers registry and the sign-off records.
+"""Files of the review: the reviewers registry, the sign-off records, and the outputs written.
 
 * ``scenarios/reviewers.yaml`` is a :class:`~calfspec.review.models.ReviewerRegistry`.
 * ``scenarios/signoffs/`` holds one JSON file per :class:`~calfspec.review.models.SignOff`,
@@ -7,7 +7,9 @@
 
 A record file that cannot be read is not an error that stops the review: it is
 returned as a :class:`RecordFile` with a ``problem``, so ``review verify`` can
-name it as invalid among the others.
+name it as invalid among the others. Outputs (the reviewer pack, the matrix, the
+hazard log) go through :func:`write_output`, which reports an unwritable path as an
+:class:`InputError`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from .._io import atomic_write_text
 from .._yaml import MAX_BYTES, load_yaml, validate_doc
 from ..errors import InputError
 from ..guideline import data_dir
@@ -33,6 +36,7 @@ __all__ = [
     "load_registry",
     "record_json",
     "review_root",
+    "write_output",
     "write_record",
 ]
 
@@ -148,3 +152,22 @@ def write_record(folder: Path, record: SignOff) -> Path:
         raise InputError("too many sign-off records with the same name", code="signoff-name", path=folder)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a review output (reviewer pack, matrix, hazard log) atomically.
+
+    A path that cannot be written (a folder, a file where a folder should be, no
+    permission) is an :class:`InputError` naming it, not a traceback.
+    """
+    if path.is_dir():
+        raise InputError("cannot write here: the path is a folder", code="output-unwritable", path=path)
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write here: {exc.strerror or exc}",
+            code="output-unwritable",
+            path=path,
+            hint="check that the folder exists or can be created, and is writable",
+        ) from None
