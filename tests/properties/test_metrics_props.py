@@ -1,4 +1,4 @@
-"""Properties of the scores over arbitrary runs (calfspec.metrics)."""
+"""Properties of the scores over arbitrary runs (calfspec.metrics), including merged shards."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from calfspec.metrics import case_stats, compute_metrics, wilson_lower
 from calfspec.models.results import CaseResult, RunResult
 from calfspec.models.urgency import URGENCY_ORDER
+from calfspec.reports.merge import merge_runs
 from tests.fixtures.results import case, run
 
 LEVELS = [u.value for u in URGENCY_ORDER]
@@ -132,3 +133,18 @@ def test_metrics_do_not_depend_on_trial_order(r: RunResult, rnd: random.Random) 
     shuffled = list(r.cases)
     rnd.shuffle(shuffled)
     assert compute_metrics(r) == compute_metrics(r.model_copy(update={"cases": tuple(shuffled)}))
+
+
+@given(runs(), st.integers(1, 4), st.randoms(use_true_random=False))
+def test_merging_any_split_into_shards_scores_exactly_like_the_unsplit_run(
+    r: RunResult, n: int, rnd: random.Random
+) -> None:
+    # Shards hold whole scenarios (every repeat of one scenario in the same shard), as --shard K/N does.
+    owner = {sid: rnd.randrange(n) for sid in dict.fromkeys(c.scenario_id for c in r.cases)}
+    parts = [
+        run([c for c in r.cases if owner[c.scenario_id] == k], repeat=r.repeat, shard=f"{k + 1}/{n}") for k in range(n)
+    ]
+    merged = merge_runs(parts)
+    assert merged.result.complete
+    assert merged.result.selected == r.selected
+    assert compute_metrics(merged.result) == compute_metrics(r)
