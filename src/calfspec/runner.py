@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .adapters.base import Implementation
-from .errors import CalfspecError, ImplementationError
+from .errors import CalfspecError, ImplementationError, InputError
 from .guideline import GuidelineIndex
 from .judge import judge, validate_decision
 from .models.results import CaseResult, Exchange, Verdict
@@ -48,6 +48,22 @@ class RunOptions:
     timeout: float = 30.0
     repeat: int = 1
     max_rounds: int = 3
+
+    def __post_init__(self) -> None:
+        # The CLI bounds its options; this guards the Python API, where a zero timeout or
+        # negative rounds would otherwise surface as a crash in the middle of a run.
+        problems = [
+            f"{name} must be {rule}, got {value!r}"
+            for name, value, ok, rule in (
+                ("concurrency", self.concurrency, self.concurrency >= 1, "at least 1"),
+                ("timeout", self.timeout, self.timeout > 0, "more than 0 seconds"),
+                ("repeat", self.repeat, self.repeat >= 1, "at least 1"),
+                ("max_rounds", self.max_rounds, self.max_rounds >= 0, "at least 0"),
+            )
+            if not ok
+        ]
+        if problems:
+            raise InputError("; ".join(problems), code="invalid-run-options")
 
 
 def answer_request(
@@ -130,8 +146,13 @@ def _error_result(
 async def ask(impl: Implementation, request: TriageRequest, timeout: float) -> tuple[TriageDecision, str | None]:
     """One call to the implementation, contained: anything but a decision in time is an ImplementationError."""
     try:
-        reply = await asyncio.wait_for(impl.triage(request, timeout), timeout + _GRACE_S)
-    except TimeoutError:
+        # A timeout scope, not wait_for: no extra task per call, and a TimeoutError the
+        # implementation raises itself is not mistaken for the backstop firing.
+        async with asyncio.timeout(timeout + _GRACE_S) as scope:
+            reply = await impl.triage(request, timeout)
+    except TimeoutError as exc:
+        if not scope.expired():
+            raise ImplementationError(f"implementation raised TimeoutError: {exc}") from exc
         raise ImplementationError(f"no answer within the {timeout:g} s timeout", code="timeout") from None
     except CalfspecError:
         raise
@@ -152,7 +173,6 @@ async def run_case(
     started = time.perf_counter()
     answered: dict[str, FindingState | Side] = {}
     transcript: list[Exchange] = []
-    request = build_request(loaded, repeat=repeat, guideline=guideline)
     decision: TriageDecision | None = None
     raw: str | None = None
     for round_no in range(options.max_rounds + 1):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from calfspec.adapters import Reply, load_implementation
-from calfspec.errors import ImplementationError
+from calfspec.errors import ImplementationError, InputError
 from calfspec.guideline import load_guideline
 from calfspec.models.results import Verdict
 from calfspec.models.triage import TriageDecision, TriageRequest
@@ -184,3 +184,39 @@ def test_a_revealed_side_must_be_a_side(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(SCENARIO.format(id="x").replace("chest_pain: present", "side: present"))
     with pytest.raises(ScenarioInvalid, match=r"reveal_on_ask\.side must be"):
         load_scenarios(tmp_path, load_guideline())
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"concurrency": 0}, "concurrency"),
+        ({"timeout": 0}, "timeout"),
+        ({"repeat": 0}, "repeat"),
+        ({"max_rounds": -1}, "max_rounds"),
+    ],
+)
+def test_nonsense_run_options_are_an_input_error_not_a_crash_mid_run(options: dict[str, float], named: str) -> None:
+    with pytest.raises(InputError, match=named) as info:
+        RunOptions(**options)  # type: ignore[arg-type]
+    assert info.value.code == "invalid-run-options"
+
+
+def test_with_no_follow_up_rounds_the_first_decision_is_judged(scenarios: list[LoadedScenario]) -> None:
+    async def asks(request: TriageRequest) -> Reply:
+        return Reply(TriageDecision(urgency="urgent", pathways=("urgent-dvt-assessment",), questions=("chest_pain",)))
+
+    fake = Fake(asks)
+    results = run(fake, scenarios[:1], max_rounds=0)
+    assert len(fake.calls) == 1
+    assert results[0].verdict is Verdict.FAIL and results[0].given is not None
+
+
+def test_a_timeout_error_raised_by_the_implementation_is_reported_as_raised_not_as_our_timeout(
+    scenarios: list[LoadedScenario],
+) -> None:
+    async def pool_exhausted(request: TriageRequest) -> Reply:
+        raise TimeoutError("database pool exhausted")
+
+    results = run(Fake(pool_exhausted), scenarios[:1], timeout=30)
+    assert results[0].verdict is Verdict.ERROR
+    assert "raised TimeoutError: database pool exhausted" in (results[0].error or "")
