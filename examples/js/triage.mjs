@@ -107,6 +107,11 @@ const RULES = [
     when: all(finding("fever"), any(finding("calf_redness"), finding("calf_warmth"), finding("calf_swelling"))),
     asks: ["fever", "calf_redness", "calf_warmth", "calf_swelling"],
   },
+  { // severe-pain-not-eased-by-rest
+    redFlag: true, urgency: "urgent", pathway: "urgent-same-day-assessment",
+    when: finding("pain_unrelieved_by_rest"),
+    asks: ["pain_unrelieved_by_rest"],
+  },
   { // claudication-pattern
     redFlag: false, urgency: "routine", pathway: "vascular-assessment",
     when: all(finding("pain_on_walking_distance"), finding("eases_with_rest")),
@@ -128,10 +133,7 @@ const RULES = [
     redFlag: false, urgency: "routine", pathway: "gp-review",
     when: any(finding("muscle_weakness"), finding("difficulty_moving_leg")),
   },
-  { // severe-pain-not-eased-by-rest
-    redFlag: false, urgency: "routine", pathway: "gp-review",
-    when: finding("pain_unrelieved_by_rest"),
-  },
+
 ];
 
 // Self-care advice, given only when every red flag is ruled out (guideline/advice.yaml).
