@@ -7,14 +7,17 @@ started (grandchildren included) may still be alive.
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
+import calfspec
 from calfspec import ImplementationError, Reply, TriageRequest, Urgency, load_implementation
 from calfspec.adapters.cmd import CommandImplementation
 from tests.conftest import FIXTURES_DIR
@@ -239,3 +242,17 @@ def test_false_errors_every_case_quickly() -> None:
     outcomes = run(impl, lambda i: one_by_one(i, 5))
     assert len(errors(outcomes)) == 5
     assert "exited with status 1" in errors(outcomes)[0].message
+
+
+def test_the_wire_lines_are_the_compact_json_lines_docs_implementing_md_shows(tmp_path: Path) -> None:
+    seen = tmp_path / "stdin.jsonl"
+    inner = shlex.join([sys.executable, str(FAKE), "good"])
+    impl = load_implementation(f"cmd:sh -c {shlex.quote(f'tee {shlex.quote(str(seen))} | {inner}')}")
+    assert isinstance(impl, CommandImplementation)
+    run(impl, lambda i: i.triage(SWOLLEN, 10))
+    hello, triage, bye = seen.read_text().splitlines()
+    version = calfspec.__version__
+    assert hello == f'{{"type":"hello","protocol_version":"1.0","calfspec_version":"{version}"}}'
+    assert triage.startswith('{"type":"triage","id":"1","request":{"age":null,"sex":"unknown",')
+    assert json.loads(triage)["request"]["findings"] == {"calf_swelling": "present"}
+    assert bye == '{"type":"bye"}'

@@ -49,6 +49,7 @@ import shlex
 import shutil
 import signal
 from collections import deque
+from collections.abc import Mapping
 
 from ..errors import ImplementationError, SpecError
 from ..models.triage import PROTOCOL_VERSION, TriageRequest
@@ -222,7 +223,7 @@ class CommandImplementation:
         message = {"type": "triage", "id": case, "request": request.model_dump(mode="json")}
         try:
             async with asyncio.timeout_at(deadline) as scope:
-                await self._send(child, json.dumps(message, separators=(",", ":")))
+                await self._send(child, _line(message))
                 reply, raw = await answer
         except TimeoutError:
             if not scope.expired():
@@ -333,7 +334,7 @@ class CommandImplementation:
         }
         # A process that dies at once is reported by the handshake, with its status.
         with contextlib.suppress(ImplementationError):
-            await self._send(child, json.dumps(hello))
+            await self._send(child, _line(hello))
         return child
 
     async def _handshake(self, child: _Child) -> None:
@@ -404,7 +405,7 @@ class CommandImplementation:
         try:
             with contextlib.suppress(ImplementationError, OSError, TimeoutError):
                 async with asyncio.timeout(BYE_GRACE):
-                    await self._send(child, json.dumps({"type": "bye"}))
+                    await self._send(child, _line({"type": "bye"}))
             if proc.stdin is not None:
                 with contextlib.suppress(OSError):
                     proc.stdin.close()
@@ -518,6 +519,11 @@ class CommandImplementation:
         # No waiter: the case already ended (failed by garbage or cancelled); drop it.
         if answer is not None and not answer.done():
             answer.set_result((message, text))
+
+
+def _line(message: Mapping[str, object]) -> str:
+    """One protocol line: compact JSON, as docs/implementing.md shows it."""
+    return json.dumps(message, separators=(",", ":"))
 
 
 def _check_hello(answer: object) -> tuple[bool, str] | None:
