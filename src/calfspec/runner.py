@@ -156,7 +156,9 @@ async def ask(impl: Implementation, request: TriageRequest, timeout: float) -> t
         raise ImplementationError(f"no answer within the {timeout:g} s timeout", code="timeout") from None
     except CalfspecError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
+        # SystemExit too: an in-process implementation calling sys.exit(0) would otherwise
+        # end calfspec with status 0 and no report, a silent pass.
         raise ImplementationError(f"implementation raised {type(exc).__name__}: {exc}") from exc
     return reply.decision, reply.raw
 
@@ -243,7 +245,12 @@ async def run_cases(
             on_result(result)
 
     try:
-        await impl.start()
+        try:
+            await impl.start()
+        except CalfspecError:
+            raise
+        except (Exception, SystemExit) as exc:
+            raise ImplementationError(f"{type(exc).__name__}: {exc}") from exc
     except ImplementationError as exc:
         # The implementation cannot even start: every case is an error, none a pass.
         for repeat in range(options.repeat):

@@ -220,3 +220,26 @@ def test_a_timeout_error_raised_by_the_implementation_is_reported_as_raised_not_
     results = run(Fake(pool_exhausted), scenarios[:1], timeout=30)
     assert results[0].verdict is Verdict.ERROR
     assert "raised TimeoutError: database pool exhausted" in (results[0].error or "")
+
+
+def test_sys_exit_in_the_implementation_is_an_error_not_a_silent_end_of_the_run(
+    scenarios: list[LoadedScenario],
+) -> None:
+    async def exits(request: TriageRequest) -> Reply:
+        raise SystemExit(0)
+
+    results = run(Fake(exits), scenarios)
+    assert len(results) == 5 and {r.verdict for r in results} == {Verdict.ERROR}
+    assert "raised SystemExit" in (results[0].error or "")
+
+
+def test_any_exception_from_start_errors_every_case_and_the_run_still_closes(scenarios: list[LoadedScenario]) -> None:
+    class BadStart(Fake):
+        async def start(self) -> None:
+            raise OSError("port already in use")
+
+    fake = BadStart(TriageDecision(urgency="emergency"))
+    results = run(fake, scenarios)
+    assert {r.verdict for r in results} == {Verdict.ERROR}
+    assert "failed to start: OSError: port already in use" in (results[0].error or "")
+    assert fake.closed
