@@ -239,6 +239,9 @@ async def run_cases(
 
     async def one(loaded: LoadedScenario, repeat: int) -> None:
         async with sem:
+            # Yield once per case: an in-process implementation that never awaits would
+            # otherwise run every queued case before Ctrl-C or SIGTERM could cancel the run.
+            await asyncio.sleep(0)
             result = await run_case(impl, loaded, guideline, options, repeat)
         results.append(result)
         if on_result is not None:
