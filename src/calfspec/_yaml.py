@@ -22,9 +22,17 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ._io import read_user_text
-from .errors import ValidationFailed, YamlError
+from .errors import InputError, ValidationFailed, YamlError
 
-__all__ = ["MAX_BYTES", "YamlDoc", "load_yaml", "load_yaml_text", "validate_doc", "validation_problems"]
+__all__ = [
+    "MAX_BYTES",
+    "YamlDoc",
+    "load_yaml",
+    "load_yaml_model",
+    "load_yaml_text",
+    "validate_doc",
+    "validation_problems",
+]
 
 MAX_BYTES = 5 * 1024 * 1024
 """Largest YAML file calfspec will read (5 MiB); real files are a few KiB."""
@@ -240,3 +248,34 @@ def validate_doc(model: type[_M], doc: YamlDoc) -> _M:
         if len(problems) > 1:
             first.message += f" (and {len(problems) - 1} more problem(s) in this file)"
         raise first from None
+
+
+def load_yaml_model(
+    path: str | Path, model: type[_M], *, what: str, hint: str
+) -> tuple[YamlDoc, _M] | list[InputError]:
+    """Read a YAML file holding one mapping and validate it as ``model``.
+
+    Returns the document and the model, or every positioned problem found
+    (unsafe YAML, a top level that is not a mapping, schema violations), so
+    loaders can report all files' problems at once. ``what`` and ``hint``
+    word the not-a-mapping error (e.g. "a scenario file").
+    """
+    try:
+        doc = load_yaml(path)
+    except YamlError as exc:
+        return [exc]
+    if not isinstance(doc.data, dict):
+        return [
+            ValidationFailed(
+                f"{what} must be a mapping",
+                code="schema-invalid",
+                path=str(path),
+                line=1,
+                col=1,
+                hint=hint,
+            )
+        ]
+    try:
+        return doc, model.model_validate(doc.data)
+    except ValidationError as exc:
+        return list(validation_problems(doc, exc))

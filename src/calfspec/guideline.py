@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from ._yaml import YamlDoc, load_yaml, validation_problems
+from ._yaml import YamlDoc, load_yaml, load_yaml_model
 from .errors import CalfspecError, InputError, Location, ProblemsError, UnknownIdError, YamlError
 from .models.guideline import (
     Advice,
@@ -182,28 +180,16 @@ def _read_files(
             )
         )
     for path in paths:
-        try:
-            doc = load_yaml(path)
-        except YamlError as exc:
-            problems.append(exc)
+        outcome = load_yaml_model(
+            path,
+            GuidelineFile,
+            what="a guideline file",
+            hint=f"top-level keys are: guideline, {', '.join(SECTIONS)}",
+        )
+        if isinstance(outcome, list):
+            problems.extend(outcome)
             continue
-        if not isinstance(doc.data, dict):
-            problems.append(
-                InputError(
-                    "a guideline file must be a mapping of sections",
-                    code="schema-invalid",
-                    path=str(path),
-                    line=1,
-                    col=1,
-                    hint=f"top-level keys are: guideline, {', '.join(SECTIONS)}",
-                )
-            )
-            continue
-        try:
-            parsed = GuidelineFile.model_validate(doc.data)
-        except ValidationError as exc:
-            problems.extend(validation_problems(doc, exc))
-            continue
+        doc, parsed = outcome
         files.append((path, parsed))
         for section in SECTIONS:
             for i, item in enumerate(getattr(parsed, section)):

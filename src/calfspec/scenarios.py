@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import ValidationError
-
-from ._yaml import YamlDoc, load_yaml, validation_problems
-from .errors import CalfspecError, InputError, ProblemsError, UnknownIdError, YamlError
+from ._yaml import YamlDoc, load_yaml_model
+from .errors import CalfspecError, InputError, ProblemsError, UnknownIdError
 from .guideline import GuidelineIndex, data_dir
 from .models.scenario import Scenario
 from .models.triage import FindingState, Presentation, Side
@@ -192,28 +190,16 @@ def load_scenarios(path: str | Path | None, guideline: GuidelineIndex) -> list[L
     loaded: list[LoadedScenario] = []
     seen: dict[str, Path] = {}
     for file in scenario_files(path):
-        try:
-            doc = load_yaml(file)
-        except YamlError as exc:
-            problems.append(exc)
+        outcome = load_yaml_model(
+            file,
+            Scenario,
+            what="a scenario file",
+            hint="a scenario has id, title, presentation, narrative and expect; see scenarios/README.md",
+        )
+        if isinstance(outcome, list):
+            problems.extend(outcome)
             continue
-        if not isinstance(doc.data, dict):
-            problems.append(
-                InputError(
-                    "a scenario file must be a mapping (id, title, presentation, narrative, expect, ...)",
-                    code="schema-invalid",
-                    path=str(file),
-                    line=1,
-                    col=1,
-                    hint="see scenarios/README.md for the layout",
-                )
-            )
-            continue
-        try:
-            scenario = Scenario.model_validate(doc.data)
-        except ValidationError as exc:
-            problems.extend(validation_problems(doc, exc))
-            continue
+        doc, scenario = outcome
         item = LoadedScenario(scenario, file, doc)
         if scenario.id in seen:
             line, col = doc.locate(("id",))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-__all__ = ["guideline_option", "impl_option", "max_rounds_option", "timeout_option"]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+__all__ = ["guideline_option", "impl_option", "max_rounds_option", "sources_option", "timeout_option"]
 
 impl_option = click.option(
     "--impl",
@@ -21,7 +25,7 @@ impl_option = click.option(
 guideline_option = click.option(
     "--guideline",
     "guideline_dir",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
     default=None,
     help="Guideline folder (default: the bundled guideline).",
 )
@@ -41,3 +45,14 @@ max_rounds_option = click.option(
     show_default=True,
     help="Follow-up rounds: how often the questions a system asks are answered before it must decide.",
 )
+
+
+def sources_option(*, required: bool, help: str) -> Callable[[_F], _F]:
+    """``--sources DIR``: the folder of source texts named in guideline/sources.yaml."""
+    return click.option(
+        "--sources",
+        "sources_dir",
+        type=click.Path(path_type=Path, exists=True, file_okay=False),
+        required=required,
+        help=help,
+    )

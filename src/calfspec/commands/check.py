@@ -9,22 +9,13 @@ from pathlib import Path
 import click
 
 from ..cli import EXIT_ERRORS, EXIT_OK
+from ._options import guideline_option, sources_option
 
 
 @click.command("check")
-@click.option(
-    "--guideline",
-    "guideline_dir",
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
-    default=None,
-    help="Guideline folder (default: the bundled guideline).",
-)
-@click.option(
-    "--sources",
-    "sources_dir",
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
-    default=None,
-    help="Folder of the source texts named in sources.yaml; checks every excerpt against them.",
+@guideline_option
+@sources_option(
+    required=False, help="Folder of the source texts named in sources.yaml; checks every excerpt against them."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (counts and problems) on stdout.")
 def check(guideline_dir: Path | None, sources_dir: Path | None, as_json: bool) -> None:

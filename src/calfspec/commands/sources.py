@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..cli import EXIT_ERRORS, EXIT_OK
+from ._options import guideline_option, sources_option
 
 
 @click.group("sources")
@@ -17,20 +18,8 @@ def sources() -> None:
 
 
 @sources.command("coverage")
-@click.option(
-    "--sources",
-    "sources_dir",
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
-    required=True,
-    help="Folder of the source texts named in sources.yaml.",
-)
-@click.option(
-    "--guideline",
-    "guideline_dir",
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
-    default=None,
-    help="Guideline folder (default: the bundled guideline).",
-)
+@sources_option(required=True, help="Folder of the source texts named in sources.yaml.")
+@guideline_option
 @click.option("--json", "as_json", is_flag=True, help="Print per-document coverage as JSON on stdout.")
 @click.option(
     "--fail-under",
