@@ -71,7 +71,7 @@ def test_sequential_cases_reuse_one_connection_and_close_it_at_the_end() -> None
         outcomes = asyncio.run(cases(f"{url}/triage", 10))
         stats = server_stats(url)
     assert all(isinstance(o, Reply) for o in outcomes)
-    assert stats == {"connections": 1, "open": 0}
+    assert (stats["connections"], stats["open"], stats["peak"]) == (1, 0, 1)
 
 
 def test_concurrent_cases_open_no_more_connections_than_the_concurrency() -> None:
@@ -79,7 +79,9 @@ def test_concurrent_cases_open_no_more_connections_than_the_concurrency() -> Non
         outcomes = asyncio.run(cases(f"{url}/triage", 64, concurrent=True, concurrency=8))
         stats = server_stats(url)
     assert all(isinstance(o, Reply) for o in outcomes)
-    assert 1 <= stats["connections"] <= 8
+    # The bound is on connections open at once: under load a connection the server drops
+    # may be replaced, so the total opened over the run can exceed the limit.
+    assert 1 <= stats["peak"] <= 8
     assert stats["open"] == 0, "every socket is closed when the adapter closes"
 
 
