@@ -100,6 +100,7 @@ def test_ctrl_c_or_a_ci_cancel_keeps_the_finished_cases_marks_the_reports_incomp
 ) -> None:
     # CI systems cancel a job with SIGTERM: it must end like Ctrl-C, not kill the run with no report.
     out = tmp_path / "partial.json"
+    progress = tmp_path.parent / f"{tmp_path.name}-progress.txt"
     proc = subprocess.Popen(
         [
             *CALFSPEC,
@@ -117,8 +118,13 @@ def test_ctrl_c_or_a_ci_cancel_keeps_the_finished_cases_marks_the_reports_incomp
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "SLOW_CASES_PROGRESS": str(progress)},
     )
-    time.sleep(4)
+    deadline = time.monotonic() + 120
+    while not (progress.exists() and len(progress.read_text().splitlines()) >= 3):
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        assert time.monotonic() < deadline, "no case finished within 120 s"
+        time.sleep(0.1)
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 2, stderr
