@@ -22,13 +22,17 @@ impl_option = click.option(
     "http(s)://URL, openai:MODEL[@BASE_URL], or an entry-point name.",
 )
 
-guideline_option = click.option(
-    "--guideline",
-    "guideline_dir",
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
-    default=None,
-    help="Guideline folder (default: the bundled guideline).",
-)
+
+def guideline_option(help: str = "Guideline folder (default: the bundled guideline).") -> Callable[[_F], _F]:
+    """``--guideline DIR``: an existing guideline folder; ``help`` may say what the command uses it for."""
+    return click.option(
+        "--guideline",
+        "guideline_dir",
+        type=click.Path(path_type=Path, exists=True, file_okay=False),
+        default=None,
+        help=help,
+    )
+
 
 timeout_option = click.option(
     "--timeout",

@@ -13,7 +13,7 @@ from ._options import guideline_option, sources_option
 
 
 @click.command("check")
-@guideline_option
+@guideline_option()
 @sources_option(
     required=False, help="Folder of the source texts named in sources.yaml; checks every excerpt against them."
 )

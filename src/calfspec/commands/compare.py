@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ._options import guideline_option
+
 __all__ = ["compare"]
 
 
@@ -20,12 +22,8 @@ __all__ = ["compare"]
     metavar="FORMAT:PATH",
     help="Also write the comparison: console, json or md; PATH '-' is stdout (repeatable).",
 )
-@click.option(
-    "--guideline",
-    "guideline_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Guideline whose red-flag rules decide which scenarios are red-flag cases (default: the bundled one).",
+@guideline_option(
+    "Guideline whose red-flag rules decide which scenarios are red-flag cases (default: the bundled one)."
 )
 def compare(baseline: Path, current: Path, reports: tuple[str, ...], guideline_dir: Path | None) -> None:
     """Compare two JSON results: regressions, moved scores, newly flaky cases.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..cli import EXIT_ERRORS, EXIT_OK
+from ._options import guideline_option
 
 if TYPE_CHECKING:  # annotations only; imported inside the command
     from ..models.results import RunResult
@@ -66,13 +67,7 @@ _POLICY_NAMES = (
     default=None,
     help="Scenario file or folder (default: the bundled suite).",
 )
-@click.option(
-    "--guideline",
-    "guideline_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Guideline folder (default: the bundled guideline).",
-)
+@guideline_option("Guideline folder (default: the bundled guideline).")
 @click.option(
     "--signoffs",
     "signoffs_dir",

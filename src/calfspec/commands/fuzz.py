@@ -178,7 +178,7 @@ def _print_violation(
 )
 @timeout_option
 @max_rounds_option
-@guideline_option
+@guideline_option()
 @click.option("--list", "list_only", is_flag=True, help="List the invariants (name and meaning) and exit.")
 def fuzz(
     impl_spec: str,

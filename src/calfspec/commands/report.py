@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ._options import guideline_option
+
 if TYPE_CHECKING:
     from ..guideline import GuidelineIndex
 
@@ -14,12 +16,8 @@ __all__ = ["report"]
 
 _REPORT_HELP = "Write a report: console, json, junit, md, html; PATH '-' is stdout (repeatable)."
 
-_guideline_option = click.option(
-    "--guideline",
-    "guideline_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Guideline folder for the source excerpts in human reports (default: the bundled one).",
+_guideline_option = guideline_option(
+    "Guideline folder for the source excerpts in human reports (default: the bundled one)."
 )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from ..cli import EXIT_ERRORS, EXIT_OK
+from ._options import guideline_option
 
 if TYPE_CHECKING:  # annotations only; the modules are imported inside the commands
     from ..review.verify import ReviewReport
@@ -34,13 +35,7 @@ def _common(func: _F) -> _F:
             default=None,
             help="Scenario file or folder (default: the bundled suite).",
         ),
-        click.option(
-            "--guideline",
-            "guideline_dir",
-            type=click.Path(path_type=Path, file_okay=False),
-            default=None,
-            help="Guideline folder (default: the bundled guideline).",
-        ),
+        guideline_option(),
         click.option(
             "--reviewers",
             "reviewers_file",

@@ -46,7 +46,7 @@ def _sigterm_as_sigint() -> Iterator[None]:
     default=None,
     help="A scenario file or folder (default: the bundled suite).",
 )
-@guideline_option
+@guideline_option()
 @click.option(
     "--tag", "tags", multiple=True, metavar="TAG", help="Run only scenarios with this tag (repeatable; any matches)."
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..cli import EXIT_ERRORS, EXIT_OK
+from ._options import guideline_option
 
 
 @click.command("schema")
@@ -24,13 +25,7 @@ from ..cli import EXIT_ERRORS, EXIT_OK
     default=None,
     help="Folder of the schemas (default: the bundled schemas/).",
 )
-@click.option(
-    "--guideline",
-    "guideline_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Guideline whose ids the schemas list (default: the bundled guideline).",
-)
+@guideline_option("Guideline whose ids the schemas list (default: the bundled guideline).")
 def schema(check_only: bool, out_dir: Path | None, guideline_dir: Path | None) -> None:
     """Write or check the committed JSON Schemas (Draft 2020-12).
 

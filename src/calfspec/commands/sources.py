@@ -19,7 +19,7 @@ def sources() -> None:
 
 @sources.command("coverage")
 @sources_option(required=True, help="Folder of the source texts named in sources.yaml.")
-@guideline_option
+@guideline_option()
 @click.option("--json", "as_json", is_flag=True, help="Print per-document coverage as JSON on stdout.")
 @click.option(
     "--fail-under",
