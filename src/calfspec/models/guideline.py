@@ -231,6 +231,12 @@ class Pathway(Model):
         description="Advice ids given on this pathway. `calfspec check` reports a rule that can "
         "hold together with a rule sending here and contraindicates one of them.",
     )
+    covers: tuple[Id, ...] = Field(
+        default=(),
+        description="Lower-urgency pathway ids this pathway stands in for: a decision that gives this "
+        "pathway meets an expectation that requires any of them (e.g. an emergency pathway covers the "
+        "same-day pathway for the same concern). Each must be of lower urgency than this one.",
+    )
     claims: tuple[Id, ...] = Field(min_length=1)
 
 

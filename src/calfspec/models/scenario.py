@@ -30,11 +30,21 @@ class UrgencyRange(Model):
 
     min: Urgency
     max: Urgency
+    expected: Urgency | None = Field(
+        default=None,
+        description="The single best answer inside min..max, the gold standard that exact accuracy "
+        "is scored against (as in the vignette studies). Must lie inside the range.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> UrgencyRange:
         if self.min > self.max:
             raise ValueError(f"impossible expectation: min urgency {self.min.value!r} is above max {self.max.value!r}")
+        if self.expected is not None and not self.min <= self.expected <= self.max:
+            raise ValueError(
+                f"impossible expectation: expected urgency {self.expected.value!r} is outside "
+                f"{self.min.value}..{self.max.value}"
+            )
         return self
 
     def contains(self, urgency: Urgency) -> bool:
