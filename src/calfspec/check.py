@@ -373,6 +373,10 @@ def _incomplete_conditions(index: GuidelineIndex) -> Iterator[Problem]:
 def _interpretation_problems(index: GuidelineIndex) -> Iterator[Problem]:
     g = index.guideline
     cited: set[str] = set(g.meta.policy.claims)
+    cited.update(c for tier in g.meta.policy.open_red_flag_tiers for c in tier.claims)
+    cited.update(c for der in g.derivations for c in der.claims)
+    cited.update(c for rule in g.rules for allowed in rule.allows_advice for c in allowed.claims)
+    cited.update(c for hazard in g.hazards for control in hazard.controls for c in control.claims)
     for conflict in g.conflicts:
         cited.update(conflict.resolution_claims)
         for pos in conflict.positions:
@@ -387,7 +391,8 @@ def _interpretation_problems(index: GuidelineIndex) -> Iterator[Problem]:
         if claim.basis is Basis.INTERPRETATION and claim.id not in cited:
             yield Problem(
                 "orphan-interpretation",
-                f"interpretation {claim.id!r} is not cited by any conflict record, rule, pathway, advice or the policy",
+                f"interpretation {claim.id!r} is not cited by any conflict record, rule, pathway, advice, "
+                "derivation, hazard or the policy",
                 index.where("claims", claim.id),
                 "cite it where it is used (usually as a conflict's resolution_claims), or remove it",
             )

@@ -58,6 +58,9 @@ SECTIONS = (
     "advice",
     "conflicts",
     "exclusions",
+    "derivations",
+    "aliases",
+    "hazards",
 )
 
 
@@ -157,6 +160,11 @@ class GuidelineIndex:
     def advice(self) -> dict[str, Advice]:
         """Advice by id."""
         return {a.id: a for a in self.guideline.advice}
+
+    @cached_property
+    def aliases(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """Deprecated ids: ``(section, old id)`` -> the ids it now reads as."""
+        return {(a.section.value, a.id): a.replaced_by for a in self.guideline.aliases}
 
     def where(self, section: str, item_id: str) -> Location:
         """File position of an item (``section`` is e.g. ``"rules"``)."""
@@ -299,11 +307,47 @@ def _ref_problems(index: GuidelineIndex) -> list[CalfspecError]:
             missing("conflicts", conflict.id, "claim", ref, index.claims)
     for exc in g.exclusions:
         missing("exclusions", exc.id, "source", exc.source, index.sources)
+    for rule in g.rules:
+        for allowed in rule.allows_advice:
+            missing("rules", rule.id, "advice", allowed.advice, index.advice)
+            for ref in allowed.claims:
+                missing("rules", rule.id, "claim", ref, index.claims)
     policy = g.meta.policy
-    for ref in (policy.unresolved_pathway, policy.self_care_pathway):
+    for ref in (policy.unresolved_pathway, policy.self_care_pathway, *(t.pathway for t in policy.open_red_flag_tiers)):
         missing("guideline", g.meta.id, "pathway", ref, index.pathways)
-    for ref in policy.claims:
+    for ref in (*policy.claims, *(c for t in policy.open_red_flag_tiers for c in t.claims)):
         missing("guideline", g.meta.id, "claim", ref, index.claims)
+    for der in g.derivations:
+        if der.target != "pregnant":
+            missing("derivations", der.id, "finding", der.target, index.findings)
+        for ref in der.claims:
+            missing("derivations", der.id, "claim", ref, index.claims)
+    spaces: dict[str, Iterable[str]] = {
+        "findings": index.findings,
+        "advice": index.advice,
+        "pathways": index.pathways,
+        "conditions": index.conditions,
+    }
+    for alias in g.aliases:
+        known = spaces[alias.section.value]
+        for ref in alias.replaced_by:
+            missing("aliases", alias.id, alias.section.value.rstrip("s"), ref, known)
+        if alias.id in known:
+            loc = index.where("aliases", alias.id)
+            problems.append(
+                InputError(
+                    f"alias {alias.id!r} is also a current {alias.section.value} id",
+                    code="alias-shadows-id",
+                    path=loc.path,
+                    line=loc.line,
+                    col=loc.col,
+                    hint="a deprecated id must not be defined any more; remove it or the alias",
+                )
+            )
+    for hazard in g.hazards:
+        for control in hazard.controls:
+            for ref in control.claims:
+                missing("hazards", hazard.id, "claim", ref, index.claims)
     return problems
 
 

@@ -1,16 +1,20 @@
 """The reference triage: the guideline's rules, executed directly.
 
-There is no clinical logic here, only the combination policy:
+There is no clinical logic here, only the combination policy of
+:mod:`calfspec.policy`, applied to the canonical presentation (deprecated ids
+mapped, findings the structured fields settle filled in):
 
-* every rule that holds contributes its urgency, pathway and contraindications;
-  the decision takes the most urgent;
+* every rule that holds contributes its urgency and pathway; the decision takes
+  the most urgent (:func:`~calfspec.policy.urgency_floor`);
 * self-care is given only when every red flag is *excluded* (false, not
   unknown): "the red-flag causes must be excluded first" (001);
-* when no red flag holds but some cannot be excluded, the decision takes the
-  guideline policy's ``unresolved_red_flag_urgency`` and asks about the unknown
-  findings that could settle them;
-* advice is given when its ``indicated_when`` holds and nothing that holds, or
-  might hold, contraindicates it.
+* a red flag that is still open sets a floor scaled to what is known: the
+  policy's ``unresolved_red_flag_urgency`` when nothing points to it, higher for
+  the ``open_red_flag_tiers`` that apply; the findings that could settle it are asked;
+* an emergency decision lists only emergency pathways;
+* advice is given only when a given pathway lists it, it is indicated (a
+  ``safety_net`` item on a given pathway always is), and nothing that holds, or
+  might hold, withholds it (:func:`~calfspec.policy.withheld_advice`).
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from __future__ import annotations
 import functools
 
 from .guideline import GuidelineIndex, load_guideline
-from .models.guideline import RuleKind
+from .models.guideline import AdviceKind
 from .models.triage import Presentation, TriageDecision, TriageRequest
 from .models.urgency import Urgency
+from .policy import canonical_presentation, urgency_floor, withheld_advice
 from .rules import Truth, evaluate, evaluate_rules, open_questions
 
 __all__ = ["reference_triage"]
@@ -36,55 +41,42 @@ def _bundled() -> GuidelineIndex:
 def reference_triage(request: TriageRequest | Presentation, guideline: GuidelineIndex | None = None) -> TriageDecision:
     """Triage one presentation by the guideline (the bundled one by default)."""
     index = guideline or _bundled()
-    outcomes = evaluate_rules(index.guideline.rules, request)
-    fired = [o.rule for o in outcomes if o.truth is Truth.TRUE]
-    open_flags = [o.rule for o in outcomes if o.truth is Truth.UNKNOWN and o.rule.kind is RuleKind.RED_FLAG]
-    red_fired = [r for r in fired if r.kind is RuleKind.RED_FLAG]
+    facts = canonical_presentation(index, request)
+    outcomes = evaluate_rules(index.guideline.rules, facts)
+    floor = urgency_floor(index, facts, outcomes)
     policy = index.meta.policy
-
-    urgency = Urgency.SELF_CARE
-    pathways: list[str] = []
+    urgency = floor.urgency
+    pathways = list(floor.pathways)
+    reasons = list(floor.reasons)
     questions: list[str] = []
-    reasons: list[str] = []
-    for rule in sorted(fired, key=lambda r: -r.urgency.rank):
-        urgency = max(urgency, rule.urgency)
-        if rule.pathway not in pathways:
-            pathways.append(rule.pathway)
-        reasons.append(f"{rule.id} ({rule.urgency.value})")
-    # Only red flags that could still raise the urgency are worth asking about.
-    open_higher = [r for r in open_flags if r.urgency > urgency]
-    if open_higher:
-        if not red_fired:
-            urgency = max(urgency, policy.unresolved_red_flag_urgency)
-            if policy.unresolved_pathway not in pathways:
-                pathways.append(policy.unresolved_pathway)
-        for rule in open_higher:
-            for finding in open_questions(rule.when, request):
-                if finding not in questions:
-                    questions.append(finding)
-        reasons.append("red flags not excluded: " + ", ".join(r.id for r in open_higher))
+    for rule in floor.open_flags:
+        for finding in open_questions(rule.when, facts):
+            if finding not in questions:
+                questions.append(finding)
     if urgency is Urgency.SELF_CARE:
         pathways.append(policy.self_care_pathway)
         reasons.append("every red flag excluded")
+    if urgency is Urgency.EMERGENCY:
+        pathways = [p for p in pathways if p not in index.pathways or index.pathways[p].urgency is Urgency.EMERGENCY]
 
-    forbidden: set[str] = set()
-    for o in outcomes:
-        if o.truth is not Truth.FALSE:
-            forbidden.update(o.rule.contraindicates)
+    withheld = withheld_advice(index, facts, outcomes)
+    listed = {a for p in pathways if p in index.pathways for a in index.pathways[p].advice}
     advice = []
     for item in index.guideline.advice:
-        if item.id in forbidden or item.indicated_when is None:
+        if item.id in withheld:
             continue
-        if item.contraindicated_when is not None and evaluate(item.contraindicated_when, request) is not Truth.FALSE:
-            continue
-        if evaluate(item.indicated_when, request) is Truth.TRUE:
+        indicated = item.indicated_when is not None and evaluate(item.indicated_when, facts) is Truth.TRUE
+        if item.kind is AdviceKind.SAFETY_NET:
+            if indicated or (item.id in listed and item.indicated_when is None):
+                advice.append(item.id)
+        elif item.id in listed and indicated:
             advice.append(item.id)
 
     conditions: list[str] = []
-    for rule in fired:
+    for rule in floor.fired:
         conditions.extend(c for c in rule.conditions if c not in conditions)
     for cond in index.guideline.conditions:
-        suggested = cond.suggested_by is not None and evaluate(cond.suggested_by, request) is Truth.TRUE
+        suggested = cond.suggested_by is not None and evaluate(cond.suggested_by, facts) is Truth.TRUE
         if suggested and cond.id not in conditions:
             conditions.append(cond.id)
 

@@ -72,12 +72,14 @@ def test_every_red_flag_rule_fires_with_its_urgency_and_pathway() -> None:
         assert rule.kind is RuleKind.RED_FLAG
 
 
-def test_the_most_urgent_rule_wins() -> None:
+def test_the_most_urgent_rule_wins_and_an_emergency_lists_only_emergency_pathways() -> None:
     g = load_guideline()
     req = all_clear(g, calf_swelling=P, chest_pain=P)
     d = reference_triage(req, g)
     assert d.urgency is Urgency.EMERGENCY
-    assert "emergency-call-now" in d.pathways and "urgent-dvt-assessment" in d.pathways
+    assert "emergency-call-now" in d.pathways
+    # D31: "same-day" beside "call now" reads as permission to wait.
+    assert all(g.pathways[p].urgency is Urgency.EMERGENCY for p in d.pathways)
 
 
 def test_advice_a_possible_red_flag_would_forbid_is_withheld_while_it_is_unknown() -> None:

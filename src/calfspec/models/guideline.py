@@ -13,16 +13,20 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ._base import MAX_EXCERPT_WORDS, Excerpt, Id, Model, Text
+from .triage import FindingState
 from .urgency import Urgency
 
 __all__ = [
     "MAX_EXCERPT_WORDS",
     "Advice",
     "AdviceKind",
+    "Alias",
+    "AliasSection",
     "AllOf",
+    "AllowedAdvice",
     "AnyOf",
     "Basis",
     "Citation",
@@ -31,6 +35,8 @@ __all__ = [
     "Conflict",
     "ConflictKind",
     "ConflictPosition",
+    "Derivation",
+    "DerivedField",
     "Exclusion",
     "ExclusionKind",
     "ExclusionScope",
@@ -41,7 +47,11 @@ __all__ = [
     "Guideline",
     "GuidelineFile",
     "GuidelineMeta",
+    "Hazard",
+    "HazardControl",
     "NotOf",
+    "OpenFlagEvidence",
+    "OpenFlagTier",
     "Pathway",
     "Policy",
     "PregnantIs",
@@ -62,6 +72,14 @@ class Source(Model):
     publisher: Text
     url: str | None = None
     last_reviewed: dt.date | None = None
+    retrieved: dt.date | None = Field(default=None, description="When the text in the sources folder was saved.")
+    sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the source text file as retrieved; `calfspec check --sources` reports a change.",
+    )
+    author: str | None = None
+    reviewer: str | None = None
     note: str | None = None
 
 
@@ -203,8 +221,20 @@ class RuleKind(StrEnum):
     ROUTINE_REVIEW = "routine_review"
 
 
+class AllowedAdvice(Model):
+    """Advice a red flag explicitly lets through (e.g. first aid while awaiting assessment), and why."""
+
+    advice: Id
+    reason: Text
+    claims: tuple[Id, ...] = Field(min_length=1)
+
+
 class Rule(Model):
-    """When ``when`` holds: at least ``urgency``, the ``pathway``, and no ``contraindicates`` advice."""
+    """When ``when`` holds: at least ``urgency``, the ``pathway``, and no ``contraindicates`` advice.
+
+    A red flag that holds or might hold also withholds every advice item of the kinds the
+    policy's ``red_flags_withhold`` names, except those in ``allows_advice``.
+    """
 
     id: Id
     title: Text
@@ -213,6 +243,10 @@ class Rule(Model):
     urgency: Urgency
     pathway: Id
     contraindicates: tuple[Id, ...] = ()
+    allows_advice: tuple[AllowedAdvice, ...] = Field(
+        default=(),
+        description="Advice of a withheld kind this red flag still lets through, each with its reason and claims.",
+    )
     conditions: tuple[Id, ...] = Field(default=(), description="Conditions this rule points to.")
     claims: tuple[Id, ...] = Field(min_length=1)
     note: str | None = None
@@ -246,6 +280,9 @@ class AdviceKind(StrEnum):
     SELF_CARE = "self_care"
     TREATMENT = "treatment"
     PREVENTION = "prevention"
+    TRAINING = "training"
+    SAFETY_NET = "safety_net"
+    """When to seek help again; given with the pathway that lists it and never withheld by a red flag."""
 
 
 class Advice(Model):
@@ -329,15 +366,128 @@ class Exclusion(Model):
         return value
 
 
+class OpenFlagEvidence(StrEnum):
+    """What, besides being open, points to an undetermined red flag."""
+
+    DEFINING_FINDING = "defining_finding"
+    """A symptom, sign or history finding the rule's condition tests for (not under ``not``) is present."""
+    RISK_FACTOR = "risk_factor"
+    """A risk factor the rule's condition lists (a ``risk_factor`` finding, or ``pregnant: true``) is present.
+
+    Only the rule's own list counts, not every risk factor of the conditions it points to:
+    those include common background (running, sport) that would make every runner with an
+    unanswered question same-day care."""
+
+
+class OpenFlagTier(Model):
+    """A floor for an open (undetermined) red flag, scaled to what is known about it.
+
+    It applies to an open red flag whose own urgency is at least ``flag_urgency`` (any red
+    flag when null) and, when ``evidence`` is not empty, for which any of that evidence holds.
+    The decision is then at least ``urgency`` (never above the flag's own) via ``pathway``.
+    """
+
+    id: Id
+    flag_urgency: Urgency | None = None
+    evidence: tuple[OpenFlagEvidence, ...] = ()
+    urgency: Urgency
+    pathway: Id
+    claims: tuple[Id, ...] = Field(min_length=1)
+    note: str | None = None
+
+
 class Policy(Model):
     """How the reference triage combines rules; each choice cites its claims."""
 
     unresolved_red_flag_urgency: Urgency = Field(
-        description="Urgency when no red flag holds but one cannot be excluded (unknown findings)."
+        description="Urgency when no red flag holds but one cannot be excluded and nothing known points to it."
     )
     unresolved_pathway: Id
     self_care_pathway: Id
+    open_red_flag_tiers: tuple[OpenFlagTier, ...] = Field(
+        default=(), description="Higher floors for open red flags, by their urgency and what is known."
+    )
+    red_flags_withhold: tuple[AdviceKind, ...] = Field(
+        default=(),
+        description="Advice kinds every red flag that holds or might hold withholds (unless it allows the item).",
+    )
     claims: tuple[Id, ...] = Field(min_length=1)
+
+
+class DerivedField(StrEnum):
+    """A structured field of the presentation a finding can follow from."""
+
+    AGE = "age"
+    SEX = "sex"
+    ONSET = "onset"
+    DURATION_DAYS = "duration_days"
+
+
+class Derivation(Model):
+    """A finding (or ``pregnant``) whose state follows from a structured field.
+
+    ``equals`` tests ``sex`` or ``onset``; ``at_least`` / ``below`` test ``age`` or
+    ``duration_days``. A derived ``present`` overrides a stated ``absent`` (a 78-year-old
+    is of advanced age whatever a form said); a derived ``absent`` only fills an unknown.
+    """
+
+    id: Id
+    target: Id = Field(description="A finding id, or `pregnant`.")
+    from_: DerivedField = Field(alias="from")
+    equals: str | None = None
+    at_least: float | None = None
+    below: float | None = None
+    state: Literal[FindingState.PRESENT, FindingState.ABSENT]
+    claims: tuple[Id, ...] = Field(min_length=1)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Derivation:
+        numeric = self.from_ in (DerivedField.AGE, DerivedField.DURATION_DAYS)
+        if numeric and (self.equals is not None or (self.at_least is None) == (self.below is None)):
+            raise ValueError(f"a derivation from {self.from_.value} takes exactly one of at_least or below")
+        if not numeric and (self.equals is None or self.at_least is not None or self.below is not None):
+            raise ValueError(f"a derivation from {self.from_.value} takes `equals` only")
+        return self
+
+
+class AliasSection(StrEnum):
+    """Which id space a deprecated alias belongs to."""
+
+    FINDINGS = "findings"
+    ADVICE = "advice"
+    PATHWAYS = "pathways"
+    CONDITIONS = "conditions"
+
+
+class Alias(Model):
+    """A deprecated id that stays accepted: it reads as all of ``replaced_by`` (same state)."""
+
+    id: Id
+    section: AliasSection = AliasSection.FINDINGS
+    replaced_by: tuple[Id, ...] = Field(min_length=1)
+    deprecated_in: str = Field(pattern=r"^\d+\.\d+$", description="Protocol version that deprecated it.")
+    note: Text
+
+
+class HazardControl(Model):
+    """One control of a system-level hazard and what verifies it (checked to exist)."""
+
+    control: Text
+    scenarios: tuple[Id, ...] = Field(default=(), description="Bundled scenario ids that exercise the control.")
+    invariants: tuple[str, ...] = Field(default=(), description="Invariant ids (`calfspec fuzz --list`) that check it.")
+    claims: tuple[Id, ...] = ()
+
+
+class Hazard(Model):
+    """A system-level hazard for the DCB0129 hazard log (severity and likelihood are the CSO's to assign)."""
+
+    id: Id
+    title: Text
+    effect: Text = Field(description="What could happen to the patient.")
+    causes: tuple[Text, ...] = Field(min_length=1)
+    controls: tuple[HazardControl, ...] = Field(min_length=1)
+    audit: tuple[str, ...] = Field(default=(), description="Audit defect ids this hazard answers (e.g. D04).")
 
 
 class GuidelineMeta(Model):
@@ -362,6 +512,9 @@ class GuidelineFile(Model):
     advice: tuple[Advice, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     exclusions: tuple[Exclusion, ...] = ()
+    derivations: tuple[Derivation, ...] = ()
+    aliases: tuple[Alias, ...] = ()
+    hazards: tuple[Hazard, ...] = ()
 
 
 class Guideline(Model):
@@ -377,4 +530,7 @@ class Guideline(Model):
     advice: tuple[Advice, ...]
     conflicts: tuple[Conflict, ...]
     exclusions: tuple[Exclusion, ...]
+    derivations: tuple[Derivation, ...] = ()
+    aliases: tuple[Alias, ...] = ()
+    hazards: tuple[Hazard, ...] = ()
     kind: Literal["calfspec-guideline"] = "calfspec-guideline"
