@@ -153,3 +153,53 @@ def test_hazard_log_has_one_row_per_rule_plus_the_policy(guideline: GuidelineInd
     if routine:
         row = next(r for r in rows if r.hazard_id == f"HAZ-{routine[0].id}")
         assert "must not fire" not in row.verification
+
+
+def test_every_disjunct_of_a_red_flag_condition_is_an_alternative(guideline: GuidelineIndex) -> None:
+    from calfspec.review.coverage import rule_alternatives
+
+    rule = guideline.rules["pe-breathlessness-chest-pain-haemoptysis"]
+    alts = rule_alternatives(rule)
+    assert [a.where for a in alts] == [f"any[{i}]" for i in range(len(rule.when.any))]  # type: ignore[union-attr]
+
+
+def test_an_alternative_is_covered_only_by_a_scenario_where_it_alone_makes_the_rule_true(
+    guideline: GuidelineIndex,
+) -> None:
+    from calfspec.models.triage import FindingState, Side
+    from calfspec.review.coverage import alternative_scenarios
+
+    P, A = FindingState.PRESENT, FindingState.ABSENT
+
+    def scenario(sid: str, **findings: FindingState) -> Scenario:
+        return Scenario.model_validate(
+            {
+                "id": sid,
+                "title": "t",
+                "presentation": {"side": Side.LEFT, "findings": findings},
+                "narrative": "n",
+                "expect": {
+                    "urgency": {"min": "emergency", "max": "emergency"},
+                    "claims": ["pe-symptoms-call-emergency"],
+                },
+            }
+        )
+
+    both = scenario("both", chest_pain=P, coughing_blood=P)
+    chest_only = scenario("chest-only", chest_pain=P, coughing_blood=A)
+
+    def alone(scenarios: list[Scenario]) -> dict[str, list[str]]:
+        return {
+            alt.where: sids
+            for alt, sids in alternative_scenarios(guideline, scenarios)
+            if alt.rule.id == "pe-breathlessness-chest-pain-haemoptysis"
+        }
+
+    rule = guideline.rules["pe-breathlessness-chest-pain-haemoptysis"]
+    chest = next(f"any[{i}]" for i, e in enumerate(rule.when.any) if getattr(e, "finding", None) == "chest_pain")  # type: ignore[union-attr]
+    assert alone([both])[chest] == []  # coughing blood would hold the rule up anyway
+    assert alone([chest_only])[chest] == ["chest-only"]
+    failures = check_policy(guideline, [both], [PolicyCheck.RED_FLAG_ALTERNATIVES])
+    assert any("'pe-breathlessness-chest-pain-haemoptysis'" in f and "Chest pain" in f for f in failures)
+    fewer = check_policy(guideline, [both, chest_only], [PolicyCheck.RED_FLAG_ALTERNATIVES])
+    assert len(fewer) == len(failures) - 1

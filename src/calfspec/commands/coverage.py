@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # annotations only; imported inside the command
 _POLICY_NAMES = (
     "red-flag-positive",
     "red-flag-negative",
+    "red-flag-alternatives",
     "interpretation-claims",
     "routine-positive",
     "all-claims",
@@ -58,7 +59,8 @@ _POLICY_NAMES = (
     multiple=True,
     type=click.Choice(_POLICY_NAMES),
     help="Coverage checks to enforce (repeatable). default = red-flag-positive, red-flag-negative, "
-    "interpretation-claims; none = report only.",
+    "red-flag-alternatives (each alternative of a red flag's condition has a scenario where it alone "
+    "makes the rule true), interpretation-claims; none = report only.",
 )
 @click.option(
     "--scenarios",

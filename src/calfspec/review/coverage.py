@@ -11,8 +11,10 @@ patient is under-triaged), its cause (the findings are missed), the control
 results). Risk ratings are left to the clinical safety officer.
 
 The coverage policy fails, by default, when a red-flag rule lacks a positive
-scenario (``covers.red_flags``) or a negative one (``covers.near_miss``), or a
-claim marked ``interpretation`` has no scenario resting on it.
+scenario (``covers.red_flags``) or a negative one (``covers.near_miss``), when
+an alternative of a red flag's condition (each disjunct of an ``any``, at any
+depth) has no positive scenario in which that alternative alone makes the rule
+true, or when a claim marked ``interpretation`` has no scenario resting on it.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ from pathlib import Path
 
 from ..errors import CalfspecError, InputError
 from ..guideline import GuidelineIndex, load_guideline
-from ..models.guideline import Basis, RuleKind
+from ..models.guideline import AllOf, AnyOf, Basis, Expr, NotOf, Rule, RuleKind
 from ..models.results import RunResult, Severity, Verdict
 from ..models.scenario import Scenario
+from ..policy import canonical_presentation
+from ..rules import Truth, evaluate
+from ..scenarios import full_facts
 from ._text import describe_expr
 from .digest import cited_claim_ids, content_snapshot, diff_snapshots, snapshot_digest
 from .models import Decision
@@ -40,6 +45,9 @@ from .store import RecordFile
 
 __all__ = [
     "DEFAULT_POLICY",
+    "Alternative",
+    "alternative_scenarios",
+    "rule_alternatives",
     "GuidelineChange",
     "HazardRow",
     "MatrixRow",
@@ -64,6 +72,8 @@ class PolicyCheck(StrEnum):
     """Every red-flag rule has a scenario where it fires (``covers.red_flags``)."""
     RED_FLAG_NEGATIVE = "red-flag-negative"
     """Every red-flag rule has a near-miss scenario where it must not fire (``covers.near_miss``)."""
+    RED_FLAG_ALTERNATIVES = "red-flag-alternatives"
+    """Every alternative of a red flag's condition has a scenario where it alone makes the rule true."""
     INTERPRETATION_CLAIMS = "interpretation-claims"
     """Every ``basis: interpretation`` claim has a scenario resting on it."""
     ROUTINE_POSITIVE = "routine-positive"
@@ -77,8 +87,87 @@ class PolicyCheck(StrEnum):
 DEFAULT_POLICY: tuple[PolicyCheck, ...] = (
     PolicyCheck.RED_FLAG_POSITIVE,
     PolicyCheck.RED_FLAG_NEGATIVE,
+    PolicyCheck.RED_FLAG_ALTERNATIVES,
     PolicyCheck.INTERPRETATION_CLAIMS,
 )
+
+
+_Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One disjunct of an ``any`` in a rule's condition, found at ``path`` (e.g. ``("all", 1, "any", 0)``)."""
+
+    rule: Rule
+    path: _Path
+    expr: Expr
+
+    @property
+    def where(self) -> str:
+        """The path as text, e.g. ``all[1].any[0]``."""
+        return ".".join(f"{self.path[i]}[{self.path[i + 1]}]" for i in range(0, len(self.path), 2))
+
+
+def rule_alternatives(rule: Rule) -> list[Alternative]:
+    """Every disjunct of every ``any`` in the rule's condition, recursively (not inside a ``not``)."""
+    out: list[Alternative] = []
+
+    def walk(expr: Expr, path: _Path) -> None:
+        if isinstance(expr, AnyOf):
+            for i, part in enumerate(expr.any):
+                here = (*path, "any", i)
+                if len(expr.any) > 1:
+                    out.append(Alternative(rule, here, part))
+                walk(part, here)
+        elif isinstance(expr, AllOf):
+            for i, part in enumerate(expr.all):
+                walk(part, (*path, "all", i))
+        # NotOf: a disjunct under a negation is not a way for the rule to be true.
+
+    walk(rule.when, ())
+    return out
+
+
+def _truth_without(expr: Expr, presentation: object, target: _Path, path: _Path = ()) -> Truth:
+    """Three-valued truth of ``expr`` with the sub-expression at ``target`` forced false."""
+    from ..models.triage import Presentation
+
+    assert isinstance(presentation, Presentation)
+    if path == target:
+        return Truth.FALSE
+    if target[: len(path)] != path:
+        return evaluate(expr, presentation)
+    if isinstance(expr, AnyOf):
+        values = [_truth_without(e, presentation, target, (*path, "any", i)) for i, e in enumerate(expr.any)]
+        return Truth.TRUE if Truth.TRUE in values else (Truth.UNKNOWN if Truth.UNKNOWN in values else Truth.FALSE)
+    if isinstance(expr, AllOf):
+        values = [_truth_without(e, presentation, target, (*path, "all", i)) for i, e in enumerate(expr.all)]
+        return Truth.FALSE if Truth.FALSE in values else (Truth.UNKNOWN if Truth.UNKNOWN in values else Truth.TRUE)
+    if isinstance(expr, NotOf):  # pragma: no cover - alternatives are never inside a negation
+        return ~evaluate(expr.not_, presentation)
+    return evaluate(expr, presentation)
+
+
+def alternative_scenarios(
+    guideline: GuidelineIndex, scenarios: Sequence[Scenario]
+) -> list[tuple[Alternative, list[str]]]:
+    """Each red flag's alternatives with the scenarios in which that alternative alone makes the rule true.
+
+    "Alone": on the scenario's whole facts (every ``reveal_on_ask`` answered, the structured
+    fields' derivations applied) the rule is true, and it would not be were that alternative false.
+    """
+    facts = [(s.id, canonical_presentation(guideline, full_facts(s))) for s in scenarios]
+    out: list[tuple[Alternative, list[str]]] = []
+    for rule in guideline.red_flags:
+        alternatives = rule_alternatives(rule)
+        if not alternatives:
+            continue
+        holding = [(sid, p) for sid, p in facts if evaluate(rule.when, p) is Truth.TRUE]
+        for alt in alternatives:
+            alone = [sid for sid, p in holding if _truth_without(rule.when, p, alt.path) is not Truth.TRUE]
+            out.append((alt, alone))
+    return out
 
 
 def result_summary(results: RunResult | None) -> dict[str, str]:
@@ -329,6 +418,15 @@ def check_policy(
                 failures.append(f"{where}: red-flag rule {rule.id!r} has no near-miss scenario (covers.near_miss)")
         elif PolicyCheck.ROUTINE_POSITIVE in checks and not positive:
             failures.append(f"{where}: routine-review rule {rule.id!r} has no positive scenario (covers.red_flags)")
+    if PolicyCheck.RED_FLAG_ALTERNATIVES in checks:
+        for alt, alone in alternative_scenarios(guideline, scenarios):
+            if alone:
+                continue
+            where = guideline.where("rules", alt.rule.id).render()
+            failures.append(
+                f"{where}: red-flag rule {alt.rule.id!r}: no scenario where this alternative alone makes it true: "
+                f"{describe_expr(alt.expr, guideline)} (when.{alt.where})"
+            )
     for claim in guideline.guideline.claims:
         if by_claim.get(claim.id):
             continue
