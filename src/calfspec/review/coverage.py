@@ -46,12 +46,11 @@ from .store import RecordFile
 __all__ = [
     "DEFAULT_POLICY",
     "Alternative",
-    "alternative_scenarios",
-    "rule_alternatives",
     "GuidelineChange",
     "HazardRow",
     "MatrixRow",
     "PolicyCheck",
+    "alternative_scenarios",
     "changed_since",
     "check_policy",
     "claim_scenarios",
@@ -61,6 +60,7 @@ __all__ = [
     "matrix_csv",
     "matrix_markdown",
     "result_summary",
+    "rule_alternatives",
     "traceability",
 ]
 
