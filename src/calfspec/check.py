@@ -39,7 +39,13 @@ With the source texts (``--sources``):
     an exclusion's excerpt does not occur in its source;
 ``exclusion-covers-claim``
     an exclusion covers a sentence that a claim cites: exclusions are for
-    non-clinical text only.
+    non-clinical text only;
+``source-changed``
+    a source text's SHA-256 differs from the one ``sources.yaml`` pins; the
+    message lists the claims whose excerpts the change touches (no longer
+    found, or in a sentence that is not one of the pinned ones) for re-review;
+``source-not-pinned``
+    a source has no ``sha256`` in ``sources.yaml``.
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ from .sources import (
     excluded_sentences,
     load_sources,
     sentences_excluded_by,
+    source_changes,
 )
 
 __all__ = ["CheckReport", "Problem", "check_guideline", "co_satisfiable"]
@@ -151,6 +158,7 @@ def check_guideline(guideline_dir: str | Path | None = None, sources_dir: str | 
     if sources_dir is not None:
         texts = load_sources(index.guideline, sources_dir)
         problems.extend(_source_problems(index, texts))
+        problems.extend(_governance_problems(index, texts))
     return CheckReport(tuple(problems), _counts(index, len(problems)), sources_dir is not None)
 
 
@@ -454,6 +462,34 @@ def _source_problems(index: GuidelineIndex, texts: dict[str, SourceText]) -> Ite
                     field_location(index, "exclusions", exc_id, "excerpt"),
                     "exclusions are for non-clinical text: narrow the excerpt or its scope",
                 )
+
+
+def _governance_problems(index: GuidelineIndex, texts: dict[str, SourceText]) -> Iterator[Problem]:
+    for src in index.guideline.sources:
+        if src.sha256 is None:
+            yield Problem(
+                "source-not-pinned",
+                f"source {src.id!r} has no sha256: a change to its text would go unnoticed",
+                index.where("sources", src.id),
+                "add `sha256:` (and `retrieved:`) for the text as reviewed; `calfspec check --sources DIR --pin` "
+                "prints it and writes the sentence pins",
+            )
+    for change in source_changes(index.guideline, texts, index.root):
+        touched = [*change.missing, *change.changed]
+        detail = (
+            f"; claims whose excerpt is no longer found: {', '.join(change.missing)}" if change.missing else ""
+        ) + (f"; claims cited in a changed sentence: {', '.join(change.changed)}" if change.changed else "")
+        lines = sorted({s.line for s in change.changed_sentences})
+        yield Problem(
+            "source-changed",
+            f"source {change.source_id!r} ({change.path}) has changed: sha256 {change.actual[:12]}… does not match "
+            f"the pinned {change.pinned[:12]}…; {len(change.changed_sentences)} sentence(s) not in the pinned text "
+            f"(lines {', '.join(map(str, lines[:12]))}{'…' if len(lines) > 12 else ''}); "
+            f"{len(touched)} claim(s) touched{detail}",
+            field_location(index, "sources", change.source_id, "sha256"),
+            "re-review the touched claims against the new text, then update sha256 and re-pin "
+            "(`calfspec check --sources DIR --pin`)",
+        )
 
 
 def _exclusions_covering(index: GuidelineIndex, text: SourceText, sentence: int) -> Iterable[str]:

@@ -16,11 +16,19 @@ bullet or a paragraph on each line); a paragraph is split further after ``.``,
 A list marker at the start of a line (``•``, ``1.``) never ends a sentence.
 Headings and bullets are sentences like any other, so a heading is accounted
 for only when an exclusion names it.
+
+Governance: ``sources.yaml`` pins each text by its SHA-256, and
+``guideline/source-sentences.json`` holds a short digest of every sentence of the
+pinned text. When a text no longer matches its pin, :func:`source_changes` says
+which claims it touches: an excerpt no longer found, or cited in a sentence that
+is not one of the pinned sentences.
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from itertools import pairwise
@@ -32,7 +40,9 @@ from .models.guideline import ExclusionScope, Guideline
 
 __all__ = [
     "MAX_SOURCE_BYTES",
+    "SENTENCE_PINS",
     "DocumentCoverage",
+    "SourceChange",
     "Sentence",
     "SourceText",
     "Span",
@@ -44,7 +54,10 @@ __all__ = [
     "load_sources",
     "normalise",
     "parse_source_text",
+    "pin_sources",
+    "sentence_digest",
     "sentences_excluded_by",
+    "source_changes",
     "split_sentences",
 ]
 
@@ -106,6 +119,8 @@ class SourceText:
     path: str
     text: str
     sentences: tuple[Sentence, ...]
+    sha256: str
+    """SHA-256 of the file's bytes as read (before line endings are normalised)."""
     _norm: str
     _norm_to_orig: tuple[int, ...]
     _line_starts: tuple[int, ...]
@@ -243,8 +258,12 @@ def split_sentences(text: str) -> tuple[Sentence, ...]:
     return tuple(sentences)
 
 
-def parse_source_text(source_id: str, text: str, path: str = "<text>") -> SourceText:
-    """A :class:`SourceText` from text already in memory (line endings made ``\\n``)."""
+def parse_source_text(source_id: str, text: str, path: str = "<text>", sha256: str | None = None) -> SourceText:
+    """A :class:`SourceText` from text already in memory (line endings made ``\\n``).
+
+    ``sha256`` is the digest of the file's bytes; by default that of the UTF-8 text.
+    """
+    digest = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     norm, origin = _normalise_with_map(text)
     starts = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n")]
@@ -253,6 +272,7 @@ def parse_source_text(source_id: str, text: str, path: str = "<text>") -> Source
         path=path,
         text=text,
         sentences=split_sentences(text),
+        sha256=digest,
         _norm=norm,
         _norm_to_orig=origin,
         _line_starts=tuple(starts),
@@ -269,7 +289,11 @@ def load_source_text(source_id: str, path: str | Path) -> SourceText:
         "named in guideline/sources.yaml",
         large_hint="source texts are web pages saved as plain text; check this is the right file",
     )
-    return parse_source_text(source_id, text, str(path))
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:  # pragma: no cover - read_user_text has just read it
+        digest = None
+    return parse_source_text(source_id, text, str(path), digest)
 
 
 def load_sources(guideline: Guideline, directory: str | Path) -> dict[str, SourceText]:
@@ -357,3 +381,90 @@ def coverage(guideline: Guideline, texts: dict[str, SourceText]) -> tuple[Docume
             )
         )
     return tuple(out)
+
+
+# --- governance: pinned texts and what a change touches ------------------------------------
+
+SENTENCE_PINS = "source-sentences.json"
+"""File in the guideline folder holding the pinned sentence digests of each source."""
+
+
+def sentence_digest(sentence: str) -> str:
+    """A short digest of one sentence, after the same normalisation excerpts get."""
+    return hashlib.sha256(normalise(sentence).encode("utf-8")).hexdigest()[:16]
+
+
+def pin_sources(texts: dict[str, SourceText]) -> str:
+    """The JSON text of ``source-sentences.json`` for these texts (what ``--pin`` writes)."""
+    payload = {
+        sid: {"sha256": t.sha256, "sentences": [sentence_digest(s.text) for s in t.sentences]}
+        for sid, t in sorted(texts.items())
+    }
+    return json.dumps(payload, indent=1) + "\n"
+
+
+def load_sentence_pins(guideline_dir: Path) -> dict[str, set[str]]:
+    """Source id -> pinned sentence digests (empty when the file is missing or unreadable)."""
+    try:
+        data = json.loads((guideline_dir / SENTENCE_PINS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    out: dict[str, set[str]] = {}
+    for sid, entry in data.items():
+        if isinstance(entry, dict) and isinstance(entry.get("sentences"), list):
+            out[str(sid)] = {str(x) for x in entry["sentences"]}
+    return out
+
+
+@dataclass(frozen=True)
+class SourceChange:
+    """A source text that no longer matches its pin, and the claims the change touches."""
+
+    source_id: str
+    path: str
+    pinned: str
+    actual: str
+    missing: tuple[str, ...]
+    """Claim ids whose excerpt in this source is no longer found."""
+    changed: tuple[str, ...]
+    """Claim ids whose excerpt is found, but in a sentence that is not one of the pinned ones."""
+    changed_sentences: tuple[Sentence, ...]
+
+
+def source_changes(guideline: Guideline, texts: dict[str, SourceText], guideline_dir: Path) -> list[SourceChange]:
+    """Every source whose SHA-256 differs from ``sources.yaml``, with the claims its change touches."""
+    pins = load_sentence_pins(guideline_dir)
+    out: list[SourceChange] = []
+    for src in guideline.sources:
+        text = texts.get(src.id)
+        if text is None or src.sha256 is None or text.sha256 == src.sha256:
+            continue
+        pinned = pins.get(src.id, set())
+        new_sentences = tuple(s for s in text.sentences if sentence_digest(s.text) not in pinned)
+        new_index = {s.index for s in new_sentences}
+        missing: list[str] = []
+        changed: list[str] = []
+        for claim in guideline.claims:
+            for c in claim.citations:
+                if c.source != src.id:
+                    continue
+                span = cited_span(text, c.section, c.excerpt)
+                if span is None:
+                    if claim.id not in missing:
+                        missing.append(claim.id)
+                elif {s.index for s in text.sentences_overlapping(span)} & new_index and claim.id not in changed:
+                    changed.append(claim.id)
+        out.append(
+            SourceChange(
+                source_id=src.id,
+                path=text.path,
+                pinned=src.sha256,
+                actual=text.sha256,
+                missing=tuple(missing),
+                changed=tuple(c for c in changed if c not in missing),
+                changed_sentences=new_sentences,
+            )
+        )
+    return out

@@ -153,3 +153,26 @@ def test_bad_options_are_usage_errors(args: tuple[str, ...]) -> None:
     proc = calfspec(*args)
     assert proc.returncode == 4
     assert "Traceback" not in proc.stderr
+
+
+def test_a_flipped_byte_in_a_copy_of_the_seeds_is_reported_with_the_claims_it_touches(
+    tmp_path: Path, seeds_dir: Path
+) -> None:
+    """Source governance (D33): the pinned SHA-256 catches any change; the sentence pins say which claims."""
+    import shutil
+
+    copy = tmp_path / "seeds"
+    shutil.copytree(seeds_dir, copy)
+    target = copy / "001_f9ed25314002b0c1.txt"
+    target.chmod(0o644)
+    raw = bytearray(target.read_bytes())
+    at = raw.index(b"Sudden shortness of breath")
+    raw[at + len("Sudden ")] = ord("S")  # one byte, inside the lung-symptoms red-flag sentence
+    target.write_bytes(bytes(raw))
+    proc = calfspec("check", "--sources", copy)
+    assert proc.returncode == 1, proc.stderr
+    (line,) = [ln for ln in proc.stderr.splitlines() if "source-changed" in ln]
+    assert re.search(r"sources\.yaml:\d+:\d+: source-changed: source 'src-001'", line)
+    assert "pe-symptoms-call-emergency" in line
+    assert "src-000" not in line
+    assert calfspec("check", "--sources", seeds_dir).returncode == 0

@@ -7,6 +7,7 @@ mistake under test is the only thing in it.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,15 @@ BASE: dict[str, Any] = {
             "claims": ["rest-helps"],
         },
     },
-    "sources": [{"id": "s1", "file": "s1.txt", "title": "T", "publisher": "P"}],
+    "sources": [
+        {
+            "id": "s1",
+            "file": "s1.txt",
+            "title": "T",
+            "publisher": "P",
+            "sha256": hashlib.sha256(SOURCE_TEXT.encode("utf-8")).hexdigest(),
+        }
+    ],
     "claims": [
         {
             "id": "rest-helps",
@@ -383,3 +392,53 @@ def test_wide_satisfiable_conjunctions_are_found(n: int) -> None:
     witness = co_satisfiable(AllOf(all=parts), AnyOf(any=parts))
     assert witness is not None
     assert all(v is FindingState.PRESENT for v in witness.findings.values())
+
+
+# --- source governance (audit D33) -------------------------------------------------------------
+
+
+def test_a_source_without_a_pin_is_reported(tmp_path: Path) -> None:
+    data = _mini()
+    del data["sources"][0]["sha256"]
+    assert _codes(tmp_path, data) == ["source-not-pinned"]
+
+
+def _flip(path: Path, old: bytes, new: bytes) -> None:
+    raw = path.read_bytes()
+    assert raw.count(old) >= 1
+    path.write_bytes(raw.replace(old, new, 1))
+
+
+def test_a_changed_byte_in_a_cited_sentence_names_the_claims_it_touches(tmp_path: Path) -> None:
+    from calfspec.sources import SENTENCE_PINS, load_sources, pin_sources
+
+    data = _mini()
+    data["claims"][1]["citations"][0]["excerpt"] = "Swelling is a"
+    guideline, sources = _write(tmp_path, data)
+    (guideline / SENTENCE_PINS).write_text(pin_sources(load_sources(_load(guideline), sources)), encoding="utf-8")
+    # One byte, outside every excerpt but inside the sentence claim swelling-warns cites.
+    _flip(sources / "s1.txt", b"warning", b"wArning")
+    problems = check_guideline(guideline, sources).problems
+    (changed,) = [p for p in problems if p.code == "source-changed"]
+    assert "claims cited in a changed sentence: swelling-warns" in changed.message
+    assert "rest-helps" not in changed.message
+    assert changed.location.path is not None and changed.location.path.endswith("all.yaml")
+
+
+def test_a_changed_byte_inside_an_excerpt_reports_the_claim_as_no_longer_found(tmp_path: Path) -> None:
+    from calfspec.sources import SENTENCE_PINS, load_sources, pin_sources
+
+    guideline, sources = _write(tmp_path, _mini())
+    (guideline / SENTENCE_PINS).write_text(pin_sources(load_sources(_load(guideline), sources)), encoding="utf-8")
+    _flip(sources / "s1.txt", b"Swelling is a warning.", b"Swelling is a wArning.")
+    codes = {p.code: p for p in check_guideline(guideline, sources).problems}
+    assert "excerpt no longer found: swelling-warns" in codes["source-changed"].message.replace(
+        "whose excerpt is ", "excerpt "
+    )
+    assert "excerpt-not-found" in codes
+
+
+def _load(guideline: Path) -> Any:
+    from calfspec.guideline import load_guideline
+
+    return load_guideline(guideline).guideline

@@ -18,7 +18,13 @@ from ._options import guideline_option, sources_option
     required=False, help="Folder of the source texts named in sources.yaml; checks every excerpt against them."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (counts and problems) on stdout.")
-def check(guideline_dir: Path | None, sources_dir: Path | None, as_json: bool) -> None:
+@click.option(
+    "--pin",
+    is_flag=True,
+    help="With --sources: write the sentence pins (source-sentences.json) for the texts as they are now, "
+    "and print each text's sha256 for sources.yaml. Do this only after re-reviewing a changed source.",
+)
+def check(guideline_dir: Path | None, sources_dir: Path | None, as_json: bool, pin: bool) -> None:
     """Load and lint the guideline.
 
     Loading rejects unsafe or malformed YAML, duplicate keys and ids, schema
@@ -28,6 +34,10 @@ def check(guideline_dir: Path | None, sources_dir: Path | None, as_json: bool) -
     found verbatim in the source texts and exclusions that cover cited text.
     Each problem is printed as path:line:col: code: message.
 
+    With --sources, each text is also compared with the SHA-256 that
+    sources.yaml pins; a changed text is reported with the claims whose
+    excerpts the change touches.
+
     \b
     Exit statuses: 0 clean, 1 problems found, 4 usage error or unreadable
     source text.
@@ -35,7 +45,11 @@ def check(guideline_dir: Path | None, sources_dir: Path | None, as_json: bool) -
     from ..check import check_guideline
     from ..guideline import data_dir
 
-    report = check_guideline(guideline_dir or data_dir("guideline"), sources_dir)
+    gdir = guideline_dir or data_dir("guideline")
+    if pin:
+        _pin(gdir, sources_dir)
+        return
+    report = check_guideline(gdir, sources_dir)
     if as_json:
         payload = {
             "ok": report.ok,
@@ -49,6 +63,23 @@ def check(guideline_dir: Path | None, sources_dir: Path | None, as_json: bool) -
             click.echo(problem.render(), err=True)
         click.echo(_summary(report.counts, len(report.problems), report.sources_checked), err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_ERRORS)
+
+
+def _pin(guideline_dir: Path, sources_dir: Path | None) -> None:
+    from ..guideline import load_guideline
+    from ..review.store import write_output
+    from ..sources import SENTENCE_PINS, load_sources, pin_sources
+
+    if sources_dir is None:
+        raise click.UsageError("--pin needs --sources DIR (the folder of the source texts to pin)")
+    index = load_guideline(guideline_dir)
+    texts = load_sources(index.guideline, sources_dir)
+    write_output(Path(guideline_dir) / SENTENCE_PINS, pin_sources(texts))
+    for src in index.guideline.sources:
+        mark = "" if src.sha256 == texts[src.id].sha256 else "  <- update sources.yaml"
+        click.echo(f"{src.id}: sha256: {texts[src.id].sha256}{mark}", err=True)
+    click.echo(f"sentence pins -> {Path(guideline_dir) / SENTENCE_PINS}", err=True)
+    sys.exit(EXIT_OK)
 
 
 def _summary(counts: dict[str, int], problems: int, sources_checked: bool) -> str:
