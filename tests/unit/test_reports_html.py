@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 from calfspec import load_guideline
 from calfspec.metrics import compute_metrics
-from calfspec.reports.html import matrix_layout, render_html
+from calfspec.reports.html import csp_hash, facets, matrix_layout, render_html
 from tests.fixtures.results import case, run, sample_run
 
 
@@ -26,12 +26,21 @@ def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
-def test_page_is_self_contained_no_scripts_no_external_references() -> None:
+def test_page_is_self_contained_one_hashed_script_no_external_references() -> None:
     html = render_html(sample_run(), load_guideline())
     found = tags(html)
-    assert not [t for t, _ in found if t in ("script", "link", "iframe", "img")]
+    assert not [t for t, _ in found if t in ("link", "iframe", "img")]
+    scripts = [a for t, a in found if t == "script"]
+    assert scripts == [{}]  # one inline script, no src
+    body = re.search(r"<script>(.*)</script>", html, re.S)
+    assert body is not None
+    # the CSP allows exactly that script, by hash, and no other script source
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    assert csp is not None
+    assert f"script-src '{csp_hash(body.group(1))}'" in csp.group(1)
+    assert "unsafe-inline'; img" in csp.group(1) and csp.group(1).count("unsafe-inline") == 1  # styles only
     urls = [v for _, a in found for k, v in a.items() if k in ("src", "href") and v]
-    assert urls == []
+    assert urls and all(u.startswith("#") for u in urls)  # in-page links only
     # the only URL is the SVG namespace, which is an identifier, not a request
     assert re.findall(r"https?://[^\"' ]+", html) == ["http://www.w3.org/2000/svg"]
     assert "default-src 'none'" in html
@@ -57,8 +66,8 @@ def test_matrix_layout_colours_by_range_not_by_minimum() -> None:
     assert kinds == {
         "self_care": "under",
         "routine": "under",
-        "urgent": "agree",
-        "emergency": "agree",
+        "urgent": "in_range",
+        "emergency": "in_range",
         "error": "error",
     }
     assert {c.opacity for c in layout.cells if c.count} == {1.0}
@@ -73,10 +82,62 @@ def test_red_flag_table_and_every_failing_case_with_diff_and_excerpts() -> None:
         "pe-breathlessness-chest-pain-haemoptysis",
         "tear-sudden-pop-difficulty-walking",
     ]
-    failing = [a["data-scenario"] for t, a in tags(html) if t == "article"]
-    assert failing == ["gym-strain-but-warm-swollen", "pe-chest-pain", "tear-pop", "cold-pale-leg", "cramp-at-night"]
+    articles = [a for t, a in tags(html) if t == "article"]
+    # every trial, most harmful first: the emergency sent to a same-day slot before the urgent case sent home
+    assert [a["data-scenario"] for a in articles] == [
+        "pe-chest-pain",
+        "gym-strain-but-warm-swollen",
+        "tear-pop",
+        "cold-pale-leg",
+        "cramp-at-night",
+        "dvt-warm-swollen-left",
+        "strain-no-swelling",
+    ]
+    assert [a["id"] for a in articles] == [a["data-scenario"] for a in articles]  # anchors are scenario ids
+    assert [a["data-verdict"] for a in articles] == ["fail", "fail", "fail", "error", "fail", "pass", "pass"]
+    assert [a["data-severity"] for a in articles] == ["safety", "safety", "safety", "", "quality", "", ""]
     assert '<td class="expected">urgent..emergency</td>' in html
     assert "especially in one leg" in html
+
+
+def test_matrix_cells_and_rule_and_condition_rows_link_to_their_filtered_cases() -> None:
+    html = render_html(sample_run(), load_guideline())
+    links = [a["href"] for t, a in tags(html) if t == "a" and (a.get("href") or "").startswith("#filter?")]
+    assert "#filter?expected=urgent..emergency&given=self_care" in links
+    assert "#filter?rule=dvt-swollen-warm-red-calf" in links
+    assert "#filter?condition=deep-vein-thrombosis" in links
+    # each filter key a link uses is a field of the filter form, and each value one of its options
+    names = {a["name"] for t, a in tags(html) if t in ("select", "input") and a.get("name")}
+    assert {"verdict", "severity", "tag", "rule", "condition", "expected", "given", "q", "sort"} <= names
+    f = facets(sample_run())
+    assert "dvt-swollen-warm-red-calf" in f.rules and "urgent..emergency" in f.expected and "error" in f.given
+
+
+def test_repeats_get_their_own_anchor_and_every_article_id_is_unique() -> None:
+    r = run([case("a", "urgent", repeat=0), case("a", "routine", repeat=1)], repeat=2)
+    ids = [a["id"] for t, a in tags(render_html(r, load_guideline())) if t == "article"]
+    assert sorted(ids) == ["a", "a--r2"]
+
+
+def test_each_case_shows_the_conversation_round_by_round() -> None:
+    from calfspec.models.results import Exchange
+    from calfspec.models.triage import TriageDecision
+    from calfspec.models.urgency import Urgency
+
+    base = case("asks", "urgent")
+    first = TriageDecision(urgency=Urgency.URGENT, questions=("leg_swollen",), rationale="need to know <swelling>")
+    final = TriageDecision(urgency=Urgency.URGENT, pathways=("urgent-dvt-assessment",), rationale="swollen")
+    transcript = (
+        Exchange(request=base.request, decision=first, answered={"leg_swollen": "present"}),
+        Exchange(request=base.request, decision=final),
+    )
+    html = render_html(run([base.model_copy(update={"transcript": transcript})]), load_guideline())
+    rounds = re.findall(r'<li class="round">(.*?)</li>', html, re.S)
+    assert len(rounds) == 2
+    assert "asked about <code>leg_swollen</code>" in rounds[0] and "need to know &lt;swelling&gt;" in rounds[0]
+    assert "Answered for the next round: <code>leg_swollen</code> present" in rounds[0]
+    assert "urgent-dvt-assessment" in rounds[1]
+    assert "Conversation (2 round(s))" in html
 
 
 def test_everything_from_an_implementation_is_escaped() -> None:

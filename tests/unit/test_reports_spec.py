@@ -30,7 +30,8 @@ from tests.fixtures.results import case, run, sample_run
         ("md:comment.md", ReportSpec(ReportFormat.MARKDOWN, Path("comment.md"))),
         ("markdown:-", ReportSpec(ReportFormat.MARKDOWN, None)),
         ("HTML:r.html", ReportSpec(ReportFormat.HTML, Path("r.html"))),
-        ("console", ReportSpec(ReportFormat.CONSOLE, None)),
+        ("console", ReportSpec(ReportFormat.CONSOLE, None, stderr=True)),
+        ("csv:cases.csv", ReportSpec(ReportFormat.CSV, Path("cases.csv"))),
         ("console:-", ReportSpec(ReportFormat.CONSOLE, None)),
         ("console:log.txt", ReportSpec(ReportFormat.CONSOLE, Path("log.txt"))),
         ("json:C:\\ci\\r.json", ReportSpec(ReportFormat.JSON, Path("C:\\ci\\r.json"))),
@@ -52,11 +53,11 @@ def test_parse_report_spec_rejects_with_a_hint(text: str, message: str) -> None:
 
 
 def test_spec_str_round_trips() -> None:
-    for text in ("json:-", "html:r.html", "console:-"):
+    for text in ("json:-", "html:r.html", "console:-", "console", "csv:c.csv"):
         assert str(parse_report_spec(text)) == text
 
 
-def test_machine_format_on_dash_goes_to_stdout_and_console_to_stderr() -> None:
+def test_dash_is_stdout_for_every_format_and_bare_console_is_stderr() -> None:
     g = load_guideline()
     out, err = io.StringIO(), io.StringIO()
     write_report(parse_report_spec("json:-"), sample_run(), g, stdout=out, stderr=err)
@@ -64,11 +65,15 @@ def test_machine_format_on_dash_goes_to_stdout_and_console_to_stderr() -> None:
     assert err.getvalue() == ""
     out, err = io.StringIO(), io.StringIO()
     write_report(parse_report_spec("console:-"), sample_run(), g, stdout=out, stderr=err)
+    assert err.getvalue() == ""
+    assert "under-triage" in out.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    write_report(parse_report_spec("console"), sample_run(), g, stdout=out, stderr=err)
     assert out.getvalue() == ""
     assert "under-triage" in err.getvalue()
 
 
-@pytest.mark.parametrize("fmt", ["console", "json", "junit", "md", "html"])
+@pytest.mark.parametrize("fmt", ["console", "json", "junit", "md", "html", "csv"])
 def test_every_format_writes_a_file_creating_folders_and_leaving_no_temp_file(tmp_path: Path, fmt: str) -> None:
     target = tmp_path / "nested" / "dir" / f"report.{fmt}"
     write_report(parse_report_spec(f"{fmt}:{target}"), sample_run(), load_guideline())
@@ -102,7 +107,7 @@ def test_unwritable_folder_is_an_input_error(tmp_path: Path) -> None:
     assert info.value.code == "report-unwritable"
 
 
-@pytest.mark.parametrize("fmt", ["console", "json", "junit", "md", "html"])
+@pytest.mark.parametrize("fmt", ["console", "json", "junit", "md", "html", "csv"])
 def test_lone_surrogates_from_an_implementation_are_replaced_so_every_format_writes(tmp_path: Path, fmt: str) -> None:
     # A Python implementation can raise with a lone surrogate in its message; UTF-8 cannot encode one.
     target = tmp_path / f"report.{fmt}"
@@ -111,7 +116,7 @@ def test_lone_surrogates_from_an_implementation_are_replaced_so_every_format_wri
     text = target.read_text(encoding="utf-8")
     assert "bad \ufffd byte" in text
     out, err = io.StringIO(), io.StringIO()
-    write_report(parse_report_spec("console:-"), broken, load_guideline(), stdout=out, stderr=err)
+    write_report(parse_report_spec("console"), broken, load_guideline(), stdout=out, stderr=err)
     assert "bad \ufffd byte" in err.getvalue() and "\ud800" not in err.getvalue()
 
 

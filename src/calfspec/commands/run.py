@@ -80,9 +80,18 @@ def _sigterm_as_sigint() -> Iterator[None]:
     "reports",
     multiple=True,
     metavar="FORMAT:PATH",
-    help="Write a report: console, json, junit, md, html; PATH '-' is stdout (repeatable). "
-    "Default: console:- (to stderr).",
+    help="Write a report: console, json, junit, md, html, csv; PATH '-' is stdout (repeatable). "
+    "The console summary goes to stderr as well unless -q.",
 )
+@click.option(
+    "--max-failures",
+    type=click.IntRange(0, None),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="The console summary shows the N most harmful failures in detail, the rest one line each.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No summary or progress on stderr (reports and gate lines only).")
 @click.option(
     "--baseline",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -111,6 +120,8 @@ def run(
     baseline: Path | None,
     shard: str | None,
     require_approved: bool,
+    max_failures: int,
+    quiet: bool,
 ) -> None:
     """Run golden scenarios against an implementation and judge each answer.
 
@@ -142,11 +153,18 @@ def run(
     from ..guideline import load_guideline
     from ..models.results import CaseResult, RunResult, Severity, Verdict
     from ..models.triage import PROTOCOL_VERSION
-    from ..reports import check_target, parse_report_spec, write_report
+    from ..reports import ReportFormat, check_target, parse_report_spec, write_report
     from ..runner import RunOptions, run_cases
     from ..scenarios import load_scenarios, parse_shard, select_scenarios
 
-    report_specs = [parse_report_spec(r) for r in (reports or ("console:-",))]
+    report_specs = [parse_report_spec(r) for r in reports]
+    # The summary goes to stderr whatever else is written, unless -q, or a console
+    # report already shows it there (bare `console`, or `console:-` with stdout on the same terminal).
+    shown = any(
+        s.format is ReportFormat.CONSOLE and s.path is None and (s.stderr or sys.stdout.isatty()) for s in report_specs
+    )
+    if not quiet and not shown:
+        report_specs.insert(0, parse_report_spec("console"))
     for spec in report_specs:
         check_target(spec)
     shard_kn = parse_shard(shard) if shard else None
@@ -178,7 +196,7 @@ def run(
 
     from ..reports.console import ConsoleProgress
 
-    with ConsoleProgress(total=len(selected) * repeat, stream=sys.stderr) as progress:
+    with ConsoleProgress(total=len(selected) * repeat, stream=sys.stderr, quiet=quiet) as progress:
 
         def on_result(result: CaseResult) -> None:
             finished.append(result)
@@ -210,9 +228,12 @@ def run(
     unwritten: list[InputError] = []
     for spec in report_specs:
         try:
-            write_report(spec, result, guideline)
+            write_report(spec, result, guideline, max_failures=max_failures)
         except InputError as exc:
             unwritten.append(exc)
+        else:
+            if spec.path is not None and not quiet:
+                click.echo(f"wrote {spec.format.value} report {spec.path}", err=True)
     for later in unwritten[1:]:
         click.echo(later.render(), err=True)
     if unwritten:

@@ -2,15 +2,18 @@
 
 Formats:
 
-* ``console``: the human summary (rich); ``console`` or ``console:-`` goes to
-  stderr, with colour only on a TTY; ``console:FILE`` writes plain text.
+* ``console``: the human summary (rich), colour only on a TTY; ``console``
+  alone goes to stderr, ``console:-`` to stdout (like every other format), and
+  ``console:FILE`` writes plain text with every failure in detail. ``calfspec
+  run`` prints the summary to stderr anyway unless ``-q``.
 * ``json``: the :class:`~calfspec.models.results.RunResult` with its metrics,
   described by ``schemas/run-result.schema.json``;
 * ``junit``: JUnit XML for GitLab and Jenkins;
 * ``md`` (or ``markdown``): for a pull-request comment;
-* ``html``: one self-contained page that opens offline.
+* ``html``: one self-contained page that opens offline;
+* ``csv``: one row per trial, for spreadsheets and notebooks.
 
-For every format but ``console``, ``PATH`` ``-`` means stdout. A file is written
+``PATH`` ``-`` means stdout. A file is written
 to a temporary file in the same folder and moved into place with
 :func:`os.replace`, so a reader never sees half a report, even after Ctrl-C.
 The renderers in the submodules only build text; this module owns where it goes.
@@ -60,22 +63,27 @@ class ReportFormat(StrEnum):
     JUNIT = "junit"
     MARKDOWN = "md"
     HTML = "html"
+    CSV = "csv"
 
 
 _ALIASES = {"markdown": ReportFormat.MARKDOWN}
 _HINT = (
-    "write --report FORMAT:PATH with FORMAT one of console, json, junit, md, html (e.g. junit:out/junit.xml, json:-)"
+    "write --report FORMAT:PATH with FORMAT one of console, json, junit, md, html, csv "
+    "(e.g. junit:out/junit.xml, json:-)"
 )
 
 
 @dataclass(frozen=True)
 class ReportSpec:
-    """A parsed ``FORMAT:PATH``; ``path`` is None for the standard stream (stderr for console, else stdout)."""
+    """A parsed ``FORMAT:PATH``; ``path`` is None for a standard stream (stdout, or stderr for a bare ``console``)."""
 
     format: ReportFormat
     path: Path | None
+    stderr: bool = False
 
     def __str__(self) -> str:
+        if self.stderr:
+            return self.format.value
         return f"{self.format.value}:{self.path if self.path is not None else '-'}"
 
 
@@ -93,7 +101,7 @@ def parse_report_spec(text: str) -> ReportSpec:
             ) from None
     if not sep:
         if fmt is ReportFormat.CONSOLE:
-            return ReportSpec(fmt, None)
+            return ReportSpec(fmt, None, stderr=True)
         raise InputError(f"report {text!r} has no PATH", code="bad-report-spec", hint=_HINT)
     if not path:
         raise InputError(f"report {text!r} has an empty PATH", code="bad-report-spec", hint=_HINT)
@@ -137,6 +145,16 @@ def check_target(spec: ReportSpec) -> None:
             problem = f"{parent} is not a folder"
         elif not os.access(parent, os.W_OK | os.X_OK):
             problem = f"the folder {parent} is not writable"
+        else:
+            # os.access says yes to root and knows nothing of read-only mounts or /proc:
+            # try what the atomic write will do, a temporary file beside the target.
+            import tempfile
+
+            try:
+                with tempfile.TemporaryFile(dir=parent, prefix=".calfspec-check-"):
+                    pass
+            except OSError as exc:
+                problem = f"the folder {parent} is not writable ({exc.strerror or exc})"
     if problem is not None:
         raise InputError(
             f"cannot write report: {problem}",
@@ -148,7 +166,10 @@ def check_target(spec: ReportSpec) -> None:
 
 def _scrub(value: object) -> object:
     if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
+        from .._secrets import redact
+
+        # Every secret an adapter was given, in every form, whichever text carries it.
+        return redact(_SURROGATE.sub("\ufffd", value))
     if isinstance(value, dict):
         return {key: _scrub(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -160,18 +181,24 @@ def encodable(run: RunResult) -> RunResult:
     """``run`` itself if all its text encodes as UTF-8, else a copy with lone surrogates replaced by U+FFFD."""
     from pydantic_core import PydanticSerializationError
 
+    from .._secrets import holding_secrets, redact
     from ..models import results
 
     try:
         # The fast path: serialising to JSON is exactly the check that fails on a surrogate.
-        run.model_dump_json()
+        text = run.model_dump_json()
     except PydanticSerializationError:
+        return results.RunResult.model_validate(_scrub(run.model_dump()))
+    if holding_secrets() and redact(text) != text:
+        # A secret an adapter holds is in the result (echoed by a server or a child): remove it.
         return results.RunResult.model_validate(_scrub(run.model_dump()))
     return run
 
 
-def render_report(fmt: ReportFormat, run: RunResult, guideline: GuidelineIndex) -> str:
-    """The whole report as text (console is rendered without colour)."""
+def render_report(
+    fmt: ReportFormat, run: RunResult, guideline: GuidelineIndex, *, max_failures: int | None = None
+) -> str:
+    """The whole report as text (console is rendered without colour; ``max_failures`` applies to it only)."""
     run = encodable(run)
     if fmt is ReportFormat.JSON:
         from .json import render_json
@@ -189,9 +216,13 @@ def render_report(fmt: ReportFormat, run: RunResult, guideline: GuidelineIndex) 
         from .html import render_html
 
         return render_html(run, guideline)
+    if fmt is ReportFormat.CSV:
+        from .csv import render_csv
+
+        return render_csv(run, guideline)
     from .console import render_console
 
-    return render_console(run, guideline)
+    return render_console(run, guideline, max_failures=max_failures)
 
 
 def write_report(
@@ -201,14 +232,19 @@ def write_report(
     *,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    max_failures: int | None = None,
 ) -> None:
-    """Write one report where ``spec`` says; ``stdout``/``stderr`` default to the process streams."""
+    """Write one report where ``spec`` says; ``stdout``/``stderr`` default to the process streams.
+
+    ``max_failures`` limits the failures a console report shows in detail.
+    """
     run = encodable(run)
     if spec.path is None:
         if spec.format is ReportFormat.CONSOLE:
             from .console import print_summary
 
-            print_summary(run, guideline, stderr if stderr is not None else sys.stderr)
+            stream = (stderr if stderr is not None else sys.stderr) if spec.stderr else stdout
+            print_summary(run, guideline, stream if stream is not None else sys.stdout, max_failures=max_failures)
             return
         out = stdout if stdout is not None else sys.stdout
         out.write(render_report(spec.format, run, guideline))

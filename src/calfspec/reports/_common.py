@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from ..compare import case_state
 from ..guideline import GuidelineIndex
 from ..metrics import case_stats, compute_metrics, range_label
-from ..models.results import Answer, CaseResult, CaseStats, Metrics, RuleScore, RunResult, Verdict
+from ..models.results import Answer, CaseResult, CaseStats, FailureKind, Metrics, RuleScore, RunResult, Verdict
+from ..models.urgency import Urgency
 
 __all__ = [
     "CaseView",
@@ -24,6 +25,8 @@ __all__ = [
     "build_view",
     "case_name",
     "case_status",
+    "case_tag",
+    "harm_key",
     "pct",
 ]
 
@@ -77,13 +80,44 @@ class DiffLine:
 
 @dataclass(frozen=True)
 class CaseView:
-    """A non-passing trial, ready to render."""
+    """A trial, ready to render (``lines`` is empty for a pass)."""
 
     case: CaseResult
     name: str
     status: str
     lines: tuple[DiffLine, ...]
     evidence: tuple[ClaimEvidence, ...]
+    tag: str = "pass"
+    """``safety``, ``quality``, ``error`` or ``pass``: the bracketed tag every report shows."""
+    under_by: int = 0
+    """How many urgency levels below the expected minimum the answer was (0: not under-triaged)."""
+
+    @property
+    def emergency_under(self) -> bool:
+        """An expected emergency answered with anything less: the most harmful failure there is."""
+        return self.under_by > 0 and self.case.expected_min is Urgency.EMERGENCY
+
+    @property
+    def anchor(self) -> str:
+        """The HTML anchor: the scenario id, with ``--rK`` for the K-th repeat after the first."""
+        return self.case.scenario_id if self.case.repeat == 0 else f"{self.case.scenario_id}--r{self.case.repeat + 1}"
+
+    def one_line(self) -> str:
+        """``[safety] id: expected emergency, given self_care (3 levels under)``; for the compact lists."""
+        c = self.case
+        expected = range_label(c.expected_min, c.expected_max)
+        if c.verdict is Verdict.ERROR:
+            return f"[error] {self.name}: expected {expected}, no answer: {first_line(c.error or 'error')}"
+        given = c.given.value if c.given is not None else "?"
+        text = f"[{self.tag}] {self.name}: expected {expected}, given {given}"
+        if self.under_by:
+            text += f" ({self.under_by} level{'s' if self.under_by > 1 else ''} under)"
+        others = [
+            line.kind.replace("_", " ") for line in self.lines if line.kind not in ("under_triage", "over_triage")
+        ]
+        if others:
+            text += "; " + ", ".join(others)
+        return text
 
 
 @dataclass(frozen=True)
@@ -94,11 +128,19 @@ class ReportView:
     metrics: Metrics
     figures: tuple[Figure, ...]
     failing: tuple[CaseView, ...]
+    """Every non-passing trial, most harmful first (:func:`harm_key`)."""
     flaky: tuple[CaseStats, ...]
     red_flags: tuple[RuleScore, ...]
     other_rules: tuple[RuleScore, ...]
     status: str
     guideline_note: str | None
+    cases: tuple[CaseView, ...] = ()
+    """Every trial: the failing ones in harm order, then the passes in run order."""
+
+    @property
+    def emergency_misses(self) -> tuple[CaseView, ...]:
+        """The under-triaged emergencies, which every report lists in full before any size cap."""
+        return tuple(cv for cv in self.failing if cv.emergency_under)
 
 
 def _figures(m: Metrics) -> tuple[Figure, ...]:
@@ -108,13 +150,20 @@ def _figures(m: Metrics) -> tuple[Figure, ...]:
             "pass_rate", "Pass rate", pct(m.pass_rate), f"{m.passed}/{n}", "full verdict: urgency, pathways, advice"
         ),
         Figure(
-            "agreement", "Exact-level agreement", pct(m.agreement), f"{m.agreed}/{n}", "urgency within expected range"
+            "in_range_rate", "In-range rate", pct(m.in_range_rate), f"{m.in_range}/{n}", "urgency within expected range"
+        ),
+        Figure(
+            "exact_accuracy",
+            "Exact accuracy",
+            pct(m.exact_accuracy),
+            f"{m.exact}/{m.exact_trials}",
+            "the single best urgency, where the scenario names one",
         ),
         Figure(
             "safe_rate",
             "Safe (not under-triaged)",
             pct(m.safe_rate),
-            f"{m.agreed + m.over_triaged}/{n}",
+            f"{m.in_range + m.over_triaged}/{n}",
             "urgency at or above the expected minimum",
         ),
         Figure(
@@ -138,6 +187,27 @@ def _figures(m: Metrics) -> tuple[Figure, ...]:
             pct(m.emergency_sensitivity),
             f"of {m.emergency_trials}",
             "expected emergency, answered emergency",
+        ),
+        Figure(
+            "safety_of_advice",
+            "Safety of advice",
+            pct(m.safety_of_advice),
+            f"of {m.exact_trials}",
+            "at or above the single best urgency (symptomcheckR)",
+        ),
+        Figure(
+            "comprehensiveness",
+            "Comprehensiveness",
+            pct(m.comprehensiveness),
+            f"{m.trials - m.errors}/{n}",
+            "trials with a judged answer (symptomcheckR)",
+        ),
+        Figure(
+            "inclination_to_overtriage",
+            "Inclination to over-triage",
+            pct(m.inclination_to_overtriage),
+            "",
+            "of inexact answers, the share above the best urgency (symptomcheckR)",
         ),
     )
 
@@ -179,25 +249,71 @@ def case_status(case: CaseResult) -> str:
     return case_state(case).label
 
 
-def _rank(case: CaseResult) -> int:
-    # Most harmful first (safety failure, error, quality failure): what a reviewer must read first.
-    return -case_state(case)
+def first_line(text: str) -> str:
+    """The first non-empty line of ``text``, for one-line listings."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def case_tag(case: CaseResult) -> str:
+    """``safety``, ``quality``, ``error`` or ``pass``."""
+    if case.verdict is Verdict.PASS:
+        return "pass"
+    if case.verdict is Verdict.ERROR:
+        return "error"
+    return "quality" if case_status(case) == "quality failure" else "safety"
+
+
+def under_by(case: CaseResult) -> int:
+    """Urgency levels below the expected minimum (0 unless the answer was an under-triage)."""
+    if case.given is None or case.given >= case.expected_min:
+        return 0
+    return case.expected_min.rank - case.given.rank
+
+
+def harm_key(case: CaseResult) -> tuple[int, int, int, int]:
+    """Sort key, most harmful first: what a reviewer must read first.
+
+    1. Safety failures, and among them an under-triaged emergency first, then
+       the rest by how far below the range the answer was (a missing pathway or
+       contraindicated advice without under-triage comes after every
+       under-triage); then errors (no answer at all), then quality failures.
+    2. Within a group, a higher expected minimum first.
+    Python's sort is stable, so ties keep run order.
+    """
+    state = case_state(case)
+    depth = under_by(case)
+    emergency = 1 if depth and case.expected_min is Urgency.EMERGENCY else 0
+    return (-int(state), -emergency, -depth, -case.expected_min.rank)
 
 
 def _lines(case: CaseResult) -> tuple[DiffLine, ...]:
     if case.verdict is Verdict.ERROR:
         expected = range_label(case.expected_min, case.expected_max)
         return (DiffLine("error", "error", case.error or "no valid answer", expected, "(no answer)"),)
-    return tuple(DiffLine(f.kind.value, f.severity.value, f.message, f.expected, f.given) for f in case.failures)
+    # Safety lines first, under-triage first among them: a case headed "safety failure" leads with why.
+    failures = sorted(case.failures, key=lambda f: (-f.severity.rank, f.kind is not FailureKind.UNDER_TRIAGE))
+    return tuple(DiffLine(f.kind.value, f.severity.value, f.message, f.expected, f.given) for f in failures)
+
+
+def _view(case: CaseResult, repeat: int, guideline: GuidelineIndex) -> CaseView:
+    lines = _lines(case) if case.verdict is not Verdict.PASS else ()
+    return CaseView(
+        case,
+        case_name(case, repeat),
+        case_status(case),
+        lines,
+        _evidence(case, guideline),
+        case_tag(case),
+        under_by(case),
+    )
 
 
 def build_view(run: RunResult, guideline: GuidelineIndex) -> ReportView:
     """Compute metrics (never trusting a stored copy) and everything the human reports show."""
     metrics = compute_metrics(run)
-    failing = sorted((c for c in run.cases if c.verdict is not Verdict.PASS), key=_rank)
-    views = tuple(
-        CaseView(c, case_name(c, run.repeat), case_status(c), _lines(c), _evidence(c, guideline)) for c in failing
-    )
+    failing = sorted((c for c in run.cases if c.verdict is not Verdict.PASS), key=harm_key)
+    views = tuple(_view(c, run.repeat, guideline) for c in failing)
+    passes = tuple(_view(c, run.repeat, guideline) for c in run.cases if c.verdict is Verdict.PASS)
     flaky = tuple(s for s in case_stats(run).values() if s.flaky)
     if not run.complete:
         status = "INCOMPLETE"
@@ -216,7 +332,9 @@ def build_view(run: RunResult, guideline: GuidelineIndex) -> ReportView:
     red_ids = {r.id for r in guideline.red_flags}
     red_flags = tuple(s for s in metrics.rules if s.rule in red_ids)
     other_rules = tuple(s for s in metrics.rules if s.rule not in red_ids)
-    return ReportView(run, metrics, _figures(metrics), views, flaky, red_flags, other_rules, status, note)
+    return ReportView(
+        run, metrics, _figures(metrics), views, flaky, red_flags, other_rules, status, note, views + passes
+    )
 
 
 def answer_text(answer: Answer) -> str:

@@ -5,11 +5,22 @@ autoescaping on, so nothing from an implementation can become markup. The page
 loads nothing: styles are inline, the confusion matrix is inline SVG whose
 geometry is computed here, and a Content-Security-Policy forbids every external
 fetch, so the file can be archived as a CI artifact and read years later.
+
+Every trial is an ``<article id="<scenario-id>">`` (``--rK`` for later
+repeats) in harm order, with its conversation round by round. One inline
+script (``templates/report.js``), allowed by its SHA-256 hash in the CSP and by
+nothing else, adds filters (verdict, severity, tag, rule, condition, expected
+and given urgency), search and sort; matrix cells and rule and condition rows
+link to ``#filter?KEY=VALUE``, which it applies. Without JavaScript the page
+shows every trial and reads the same.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
+from importlib import resources
 
 from ..guideline import GuidelineIndex
 from ..metrics import ERROR_COLUMN, range_label
@@ -17,7 +28,7 @@ from ..models.results import ConfusionMatrix, RunResult
 from ..models.urgency import Urgency
 from ._common import answer_text, build_view, case_name, case_status, pct
 
-__all__ = ["MatrixCell", "MatrixLayout", "matrix_layout", "render_html"]
+__all__ = ["Facets", "MatrixCell", "MatrixLayout", "csp_hash", "facets", "matrix_layout", "render_html"]
 
 _CELL_W, _CELL_H, _LEFT, _TOP = 96, 40, 168, 56
 
@@ -29,7 +40,7 @@ class MatrixCell:
     x: int
     y: int
     count: int
-    kind: str  # agree | under | over | error
+    kind: str  # in_range | under | over | error
     opacity: float
     row: str
     column: str
@@ -51,7 +62,7 @@ class MatrixLayout:
 
 
 def matrix_layout(matrix: ConfusionMatrix) -> MatrixLayout:
-    """Place every cell; shade by count relative to the largest cell, colour by agree/under/over/error."""
+    """Place every cell; shade by count relative to the largest cell, colour by in_range/under/over/error."""
     biggest = max((n for row in matrix.rows for n in row.cells), default=0) or 1
     cells: list[MatrixCell] = []
     for r, row in enumerate(matrix.rows):
@@ -60,7 +71,7 @@ def matrix_layout(matrix: ConfusionMatrix) -> MatrixLayout:
                 kind = "error"
             else:
                 given = Urgency(column)
-                kind = "under" if given < row.expected_min else "over" if given > row.expected_max else "agree"
+                kind = "under" if given < row.expected_min else "over" if given > row.expected_max else "in_range"
             cells.append(
                 MatrixCell(
                     x=_LEFT + c * _CELL_W,
@@ -85,6 +96,43 @@ def matrix_layout(matrix: ConfusionMatrix) -> MatrixLayout:
     )
 
 
+@dataclass(frozen=True)
+class Facets:
+    """The values the filters offer: only those some trial has, sorted."""
+
+    tags: tuple[str, ...]
+    rules: tuple[str, ...]
+    conditions: tuple[str, ...]
+    expected: tuple[str, ...]
+    given: tuple[str, ...]
+
+
+def facets(run: RunResult) -> Facets:
+    """Collect the filter options from the trials."""
+    order = {u.value: u.rank for u in Urgency}
+    expected = {
+        (c.expected_min.rank, c.expected_max.rank): range_label(c.expected_min, c.expected_max) for c in run.cases
+    }
+    return Facets(
+        tags=tuple(sorted({t for c in run.cases for t in c.tags})),
+        rules=tuple(sorted({r for c in run.cases for r in (*c.red_flags, *c.near_miss)})),
+        conditions=tuple(sorted({x for c in run.cases for x in c.conditions})),
+        expected=tuple(label for _, label in sorted(expected.items(), reverse=True)),
+        given=tuple(
+            sorted({c.given.value if c.given else ERROR_COLUMN for c in run.cases}, key=lambda g: -order.get(g, -1))
+        ),
+    )
+
+
+def _script() -> str:
+    return resources.files("calfspec.reports").joinpath("templates", "report.js").read_text(encoding="utf-8")
+
+
+def csp_hash(script: str) -> str:
+    """The CSP source that allows exactly this inline script: ``sha256-<base64>``."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
 def render_html(run: RunResult, guideline: GuidelineIndex) -> str:
     """The HTML document."""
     import jinja2
@@ -96,9 +144,14 @@ def render_html(run: RunResult, guideline: GuidelineIndex) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
     view = build_view(run, guideline)
     template = env.get_template("report.html.j2")
+    script = _script()
     return template.render(
+        script=script,
+        script_hash=csp_hash(script),
+        facets=facets(run),
         view=view,
         run=run,
         m=view.metrics,

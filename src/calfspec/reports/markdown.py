@@ -1,13 +1,20 @@
 """The Markdown report, sized for a pull-request comment.
 
-A status line, the scores, the red-flag table, then each non-passing trial with
-a ``diff`` block (expected ``-``, given ``+``) and its evidence folded into
-``<details>``. Text from implementations is escaped (``<``, ``&``, ``|``,
-backticks) so a reply cannot inject HTML or break a table; code blocks use a
-fence longer than any backtick run inside. Comment size is limited (GitHub:
-65,536 characters), so at most :data:`MAX_CASES` cases are detailed, and fewer
-when their evidence would take the document past :data:`MAX_CHARS`; the rest
-are counted.
+A status line, then **every under-triaged emergency** in one table (before any
+size cap: these are what a reviewer must not miss), the scores and rule
+tables, then the non-passing trials most harmful first
+(:func:`calfspec.reports._common.harm_key`), each tagged ``[safety]``,
+``[quality]`` or ``[error]`` with an expected/given table and its evidence
+folded into ``<details>``.
+
+There are no ``diff`` blocks: GitHub colours ``+`` lines green, which would
+show the wrong answer as the good one. Text from implementations is escaped
+(``<``, ``&``, ``|``, backticks) so a reply cannot inject HTML or break a
+table; code blocks use a fence longer than any backtick run inside. Comment
+size is limited (GitHub: 65,536 characters), so at most :data:`MAX_CASES` cases
+are detailed, and fewer when their evidence would take the document past
+:data:`MAX_CHARS`; the rest are listed one line each while room lasts, then
+counted.
 """
 
 from __future__ import annotations
@@ -45,10 +52,6 @@ def md_code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.splitlines())
-
-
 def _fence(body: str, lang: str = "") -> str:
     longest = max((len(m) for m in re.findall(r"`{3,}", body)), default=2)
     fence = "`" * (longest + 1)
@@ -56,14 +59,11 @@ def _fence(body: str, lang: str = "") -> str:
 
 
 def _case(cv: CaseView) -> list[str]:
-    out = [f"#### ✗ {md_code(cv.name)}: {cv.status}", ""]
-    diff = []
+    out = [f"#### ✗ \\[{cv.tag}\\] {md_code(cv.name)}: {cv.status}", ""]
+    out += ["| Severity | What | Expected | Given |", "|---|---|---|---|"]
     for line in cv.lines:
-        # One line each, so a multi-line reply cannot escape its -/+ prefix.
-        diff.append(f"# {_one_line(line.message)}")
-        diff.append(f"- expected: {_one_line(line.expected)}")
-        diff.append(f"+ given:    {_one_line(line.given)}")
-    out += [_fence("\n".join(diff), "diff"), ""]
+        out.append(f"| {line.severity} | {md_text(line.message)} | {md_text(line.expected)} | {md_text(line.given)} |")
+    out.append("")
     if cv.evidence:
         out += [f"<details><summary>Why this is expected ({len(cv.evidence)} claim(s))</summary>", ""]
         for ev in cv.evidence:
@@ -101,6 +101,7 @@ def render_markdown(run: RunResult, guideline: GuidelineIndex) -> str:
     ]
     if view.guideline_note:
         out += [f"> **Note:** {md_text(view.guideline_note)}", ""]
+    out += _emergency_misses(view.emergency_misses)
     out += ["### Scores", "", "| Measure | Value | Count | Meaning |", "|---|---:|---:|---|"]
     out += [f"| {f.label} | {f.value} | {f.detail} | {f.meaning} |" for f in view.figures]
     out.append("")
@@ -134,21 +135,62 @@ def render_markdown(run: RunResult, guideline: GuidelineIndex) -> str:
             )
         flaky_lines.append("")
     if view.failing:
-        out += [f"### Not passing ({len(view.failing)})", ""]
+        out += [f"### Not passing ({len(view.failing)}), most harmful first", ""]
         # Room left for case details: the fixed parts, plus the "...and N more" line (200 is ample).
         room = MAX_CHARS - _size(out) - _size(flaky_lines) - 200
+        # Keep room for one line per case the details leave out (up to a quarter of the comment),
+        # so a long run still names every failure rather than counting them.
+        reserve = min(sum(len(md_text(cv.one_line())) + 3 for cv in view.failing), MAX_CHARS // 4)
         shown = 0
         for cv in view.failing[:MAX_CASES]:
             lines = _case(cv)
-            if _size(lines) > room:
+            if _size(lines) > room - reserve:
                 break
             out += lines
             room -= _size(lines)
             shown += 1
-        if shown < len(view.failing):
-            out += [f"*…and {len(view.failing) - shown} more; see the HTML or JSON report.*", ""]
+        listed = shown
+        rest = view.failing[shown:]
+        if rest:
+            brief = ["Not detailed here, one line each:", ""]
+            room -= _size(brief)
+            for cv in rest:
+                line = f"- {md_text(cv.one_line())}"
+                if len(line) + 1 > room:
+                    break
+                brief.append(line)
+                room -= len(line) + 1
+                listed += 1
+            if len(brief) > 2:
+                out += [*brief, ""]
+        if listed < len(view.failing):
+            out += [f"*…and {len(view.failing) - listed} more; see the HTML or JSON report.*", ""]
     out += flaky_lines
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _emergency_misses(misses: tuple[CaseView, ...]) -> list[str]:
+    """Every under-triaged emergency, one table row each; within MAX_CHARS / 2 however many there are."""
+    if not misses:
+        return []
+    out = [
+        f"### ⛔ Under-triaged emergencies ({len(misses)})",
+        "",
+        "Expected emergency care, answered with less. Each one is a safety failure.",
+        "",
+        "| Scenario | Expected | Given | Levels under |",
+        "|---|---|---|---:|",
+    ]
+    budget = MAX_CHARS // 2 - _size(out)
+    for n, cv in enumerate(misses):
+        given = cv.case.given.value if cv.case.given is not None else "?"
+        row = f"| {md_code(cv.name)} | {cv.case.expected_min.value} | {given} | {cv.under_by} |"
+        if len(row) + 1 > budget:  # thousands of them: say how many are left out, never drop silently
+            out += ["", f"*…and {len(misses) - n} more under-triaged emergencies; see the HTML or JSON report.*"]
+            break
+        out.append(row)
+        budget -= len(row) + 1
+    return [*out, ""]
 
 
 def _size(lines: list[str]) -> int:
