@@ -1,20 +1,61 @@
 """Hostile and broken YAML gets a clear, positioned error, never a traceback or a partial load.
 
 Covers calfspec._yaml directly and through the guideline loader, which must
-refuse the whole guideline when any file is bad.
+refuse the whole guideline when any file is bad. Every test runs twice: with
+libyaml's C parser and with PyYAML's pure-Python one, the fallback when the C
+extension is missing, which must keep every guarantee.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from calfspec._yaml import MAX_BYTES, load_yaml, load_yaml_text
+from calfspec import _yaml
+from calfspec._yaml import MAX_BYTES, MAX_DEPTH, MAX_NUMBER_CHARS, load_yaml, load_yaml_model, load_yaml_text
 from calfspec.errors import YamlError
 from calfspec.guideline import GuidelineInvalid, load_guideline, load_guideline_unchecked
-from tests.conftest import GUIDELINE_DIR
+from calfspec.models.scenario import Scenario
+from tests.conftest import GUIDELINE_DIR, SCENARIOS_DIR
+
+PARSERS = ["libyaml-compose", "libyaml-events", "pure-python"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # The guideline-loader tests below check the loaders' all-or-nothing rule, not
+    # the parser: they run once, with the parser calfspec uses.
+    if "broken_copy" not in metafunc.fixturenames:
+        metafunc.parametrize("parser", PARSERS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run each test through each way a file can be read.
+
+    libyaml's C composer reads files without anchors or aliases; libyaml's
+    events, built into data in Python, read the rest; the pure-Python parser is
+    the fallback when PyYAML has no C extension. Each must keep every guarantee.
+    """
+    if not hasattr(request, "param"):
+        yield "default"
+        return
+    if request.param.startswith("libyaml"):
+        assert _yaml.LIBYAML, "PyYAML was installed without libyaml: the fast path is missing"
+        assert _yaml._C_COMPOSE, "this libyaml does not limit nesting, so its C composer is not used"
+        monkeypatch.setattr(_yaml, "_Parser", yaml.CSafeLoader)
+        monkeypatch.setattr(_yaml, "_C_COMPOSE", request.param == "libyaml-compose")
+    else:
+        monkeypatch.setattr(_yaml, "_Parser", yaml.SafeLoader)
+        monkeypatch.setattr(_yaml, "_C_COMPOSE", False)
+    yield request.param
 
 
 def _yaml_error(text: str) -> YamlError:
@@ -95,6 +136,145 @@ def test_tab_indentation_is_a_syntax_error_with_a_hint() -> None:
 def test_deep_nesting_is_refused() -> None:
     err = _yaml_error("a: " + "[" * 200 + "]" * 200 + "\n")
     assert err.code == "yaml-too-deep"
+
+
+def test_deep_block_nesting_is_refused_at_its_line() -> None:
+    text = "".join("  " * i + f"k{i}:\n" for i in range(MAX_DEPTH + 5))
+    err = _yaml_error(text)
+    assert err.code == "yaml-too-deep"
+    assert err.line is not None and MAX_DEPTH + 1 <= err.line <= MAX_DEPTH + 2
+
+
+def test_nesting_a_whole_file_deep_is_an_error_not_a_crash() -> None:
+    # 256 KiB of "[": a recursive builder would overflow the stack here
+    err = _yaml_error("[" * (256 * 1024))
+    assert err.code in ("yaml-too-deep", "yaml-syntax")
+    assert err.line == 1
+
+
+def test_anchor_without_alias_is_refused() -> None:
+    err = _yaml_error("a: 1\nb: &x 2\n")
+    assert err.code == "yaml-alias"
+    assert (err.line, err.col) == (2, 4)
+
+
+@pytest.mark.parametrize("digits", [MAX_NUMBER_CHARS + 1, 5000])
+def test_huge_number_is_refused_at_its_line(digits: int) -> None:
+    err = _yaml_error("a: 1\nb:\n  c: " + "7" * digits + "\n")
+    assert err.code == "yaml-number-too-long"
+    assert (err.line, err.col) == (3, 6)
+    assert f"{digits} characters" in err.message
+
+
+def test_huge_number_quoted_is_text() -> None:
+    assert load_yaml_text('a: "' + "7" * 5000 + '"\n').data == {"a": "7" * 5000}
+
+
+def test_huge_number_in_a_scenario_names_the_file_and_line(tmp_path: Path) -> None:
+    source = next((SCENARIOS_DIR / "cases").rglob("*.yaml"))
+    text = source.read_text(encoding="utf-8")
+    assert "\n  age: " in text
+    bad = tmp_path / "big.yaml"
+    bad.write_text(text.replace("\n  age: ", "\n  age: " + "9" * 5000 + " #", 1), encoding="utf-8")
+    # the loader every scenario and guideline file goes through (load_scenarios collects its problems)
+    outcome = load_yaml_model(bad, Scenario, what="a scenario file", hint="")
+    assert isinstance(outcome, list)
+    (problem,) = outcome
+    assert problem.code == "yaml-number-too-long"
+    assert problem.path == str(bad)
+    assert problem.line == text.splitlines().index(next(ln for ln in text.splitlines() if ln.startswith("  age: "))) + 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: !!python/object/apply:os.system [ls]\n", "a: !custom x\n", "a: !!set {x}\n", "a: !!binary aGk=\n"],
+)
+def test_tags_other_than_plain_data_are_refused(text: str) -> None:
+    err = _yaml_error(text)
+    assert err.code == "yaml-tag"
+    assert err.line == 1
+
+
+def test_second_document_is_refused() -> None:
+    err = _yaml_error("a: 1\n---\nb: 2\n")
+    assert err.code == "yaml-syntax"
+    assert err.line == 2
+
+
+def test_control_character_names_the_line() -> None:
+    err = _yaml_error("a: 1\nb: x\x07y\n")
+    assert err.code == "yaml-syntax"
+    assert err.line == 2
+
+
+def test_plain_scalars_resolve_as_yaml_1_2() -> None:
+    text = (
+        "yes: yes\nno: no\non: on\noctal: 010\nreal_octal: 0o10\nhex: 0x1F\nsep: 1_000\nbool: True\n"
+        "null: ~\nempty:\nfloat: 1.5e3\ninf: -.inf\ntime: 1:20\nday: 2024-05-01\nquoted: '12'\ntagged: !!str 12\n"
+    )
+    assert load_yaml_text(text).data == {
+        "yes": "yes",
+        "no": "no",
+        "on": "on",
+        "octal": 10,
+        "real_octal": 8,
+        "hex": 31,
+        "sep": 1000,
+        "bool": True,
+        "null": None,
+        "empty": None,
+        "float": 1500.0,
+        "inf": float("-inf"),
+        "time": "1:20",
+        "day": dt.date(2024, 5, 1),
+        "quoted": "12",
+        "tagged": "12",
+    }
+
+
+def test_keys_are_the_text_written() -> None:
+    assert load_yaml_text("1: a\ntrue: b\nnull: c\n'2': d\n").data == {"1": "a", "true": "b", "null": "c", "2": "d"}
+
+
+def test_empty_file_is_none() -> None:
+    doc = load_yaml_text("# only a comment\n")
+    assert doc.data is None
+    assert doc.locate(("anything",)) == (1, 1)
+
+
+# YAML folds NEL and the Unicode line separators like newlines; the files hold neither
+_chars = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp"), exclude_characters="\x85\ufeff")
+_keys = st.text(_chars, min_size=1, max_size=8)
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.text(_chars, max_size=12)
+    | st.floats(allow_nan=False, width=32)
+)
+_data = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.dictionaries(_keys, _data, max_size=5), flow=st.booleans())
+def test_any_plain_data_reads_back_as_written(data: dict[str, Any], flow: bool) -> None:
+    # PyYAML's emitter quotes anything YAML 1.1 would read as another type, which
+    # covers YAML 1.2's cases too; so the document must read back exactly.
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
+    assert load_yaml_text(text).data == data
+
+
+def test_every_node_has_a_position() -> None:
+    doc = load_yaml_text("a:\n  - x\n  - {b: 1, c: [2, 3]}\nd: e\n")
+    assert doc.locate(("a",)) == (1, 1)
+    assert doc.locate(("a", 0)) == (2, 5)
+    assert doc.locate(("a", 1, "c")) == (3, 12)
+    assert doc.locate(("a", 1, "c", 1)) == (3, 19)
+    assert doc.locate(("d",)) == (4, 1)
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
