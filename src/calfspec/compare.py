@@ -27,7 +27,14 @@ but do not fail the gate.
 Comparing results of different ``format_version`` is refused
 (:class:`~calfspec.errors.InputError`, exit 4); a different guideline,
 protocol or implementation is only a warning, since comparing versions is the
-point of the exercise.
+point of the exercise. :func:`load_run_result` reads the older format 1 too,
+upgrading it in memory (its stored metrics, named before the rename to
+``in_range_rate``, are dropped and recomputed), so a baseline written by an
+older calfspec still compares.
+
+Beside the moved scores, the comparison carries Kopka et al.'s *capability
+comparison score* of both runs (:func:`calfspec.metrics.capability_comparison_scores`),
+which weighs each scenario by how hard the two runs found it.
 """
 
 from __future__ import annotations
@@ -42,8 +49,16 @@ from pydantic import ValidationError
 
 from ._io import read_user_text
 from .errors import InputError, ValidationFailed
-from .metrics import case_stats, compute_metrics
-from .models.results import RESULT_FORMAT_VERSION, CaseResult, Metrics, RunResult, Severity, Verdict
+from .metrics import capability_comparison_scores, case_stats, compute_metrics
+from .models.results import (
+    READABLE_RESULT_FORMATS,
+    RESULT_FORMAT_VERSION,
+    CaseResult,
+    Metrics,
+    RunResult,
+    Severity,
+    Verdict,
+)
 
 if TYPE_CHECKING:
     from .guideline import GuidelineIndex
@@ -126,8 +141,11 @@ class MetricDelta:
 # Scores compared between runs; True when a higher value is better.
 _HEADLINE: tuple[tuple[str, bool], ...] = (
     ("pass_rate", True),
-    ("agreement", True),
+    ("in_range_rate", True),
+    ("exact_accuracy", True),
     ("safe_rate", True),
+    ("safety_of_advice", True),
+    ("comprehensiveness", True),
     ("under_triage_rate", False),
     ("over_triage_rate", False),
     ("error_rate", False),
@@ -150,6 +168,9 @@ class Comparison:
     newly_flaky: tuple[str, ...]
     metrics: tuple[MetricDelta, ...]
     warnings: tuple[str, ...]
+    capability: tuple[tuple[str, float | None], ...] = ()
+    """Capability comparison score (0..100) of ``baseline`` and ``current``; empty when neither has a
+    scenario with an expected level. Two systems only: Kopka et al. advise at least four for a reliable score."""
 
     @property
     def current_incomplete(self) -> bool:
@@ -243,6 +264,7 @@ def compare_runs(baseline: RunResult, current: RunResult, guideline: GuidelineIn
     )
     flaky_before = {sid for sid, s in case_stats(baseline).items() if s.flaky}
     newly_flaky = tuple(sid for sid, s in case_stats(current).items() if s.flaky and sid not in flaky_before)
+    ccs = capability_comparison_scores({"baseline": baseline, "current": current})
     return Comparison(
         baseline=baseline,
         current=current,
@@ -255,6 +277,7 @@ def compare_runs(baseline: RunResult, current: RunResult, guideline: GuidelineIn
         newly_flaky=newly_flaky,
         metrics=tuple(_rate_deltas(compute_metrics(baseline), compute_metrics(current))),
         warnings=tuple(warnings),
+        capability=tuple(ccs.items()) if any(v is not None for v in ccs.values()) else (),
     )
 
 
@@ -265,6 +288,11 @@ def load_run_result(path: str | Path) -> RunResult:
     unreadable, oversized or non-UTF-8 file, text that is not JSON (with line
     and column), a document that is not a calfspec result, a result format this
     calfspec does not read, or a document that does not match the result model.
+
+    A format 1 result (written before the metrics were renamed) is read with its
+    stored ``metrics`` dropped, since readers recompute them, and is returned as
+    the current format. Its verdicts stay as recorded (they were judged by the
+    calfspec that wrote the file).
     """
     p = Path(path)
     text = read_user_text(
@@ -293,9 +321,13 @@ def load_run_result(path: str | Path) -> RunResult:
             hint="pass the file written by --report json:FILE, not the JUnit or another report",
         )
     version = data.get("format_version")
-    if version != RESULT_FORMAT_VERSION:
+    if version in READABLE_RESULT_FORMATS and version != RESULT_FORMAT_VERSION:
+        data = {**data, "format_version": RESULT_FORMAT_VERSION}
+        data.pop("metrics", None)
+    elif version != RESULT_FORMAT_VERSION:
+        readable = ", ".join(repr(v) for v in READABLE_RESULT_FORMATS)
         raise InputError(
-            f"result format_version {version!r} is not supported (this calfspec reads {RESULT_FORMAT_VERSION!r})",
+            f"result format_version {version!r} is not supported (this calfspec reads {readable})",
             code="result-format",
             path=str(p),
             hint="re-run with this calfspec version, or use the calfspec version that wrote the file",

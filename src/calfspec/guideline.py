@@ -162,6 +162,30 @@ class GuidelineIndex:
         return {a.id: a for a in self.guideline.advice}
 
     @cached_property
+    def pathway_covers(self) -> dict[str, frozenset[str]]:
+        """Each pathway id with every pathway it covers, transitively (``covers:`` in pathways.yaml).
+
+        Covering only ever points to lower urgency (the loader checks it), so the
+        closure has no cycles. A pathway is not listed as covering itself.
+        """
+        direct = {p.id: tuple(c for c in p.covers if c in self.pathways) for p in self.guideline.pathways}
+        closure: dict[str, frozenset[str]] = {}
+
+        def close(pid: str, seen: frozenset[str]) -> frozenset[str]:
+            if pid not in closure:
+                out: set[str] = set()
+                for child in direct.get(pid, ()):
+                    if child not in seen:
+                        out.add(child)
+                        out |= close(child, seen | {child})
+                closure[pid] = frozenset(out)
+            return closure[pid]
+
+        for pid in direct:
+            close(pid, frozenset({pid}))
+        return closure
+
+    @cached_property
     def aliases(self) -> dict[tuple[str, str], tuple[str, ...]]:
         """Deprecated ids: ``(section, old id)`` -> the ids it now reads as."""
         return {(a.section.value, a.id): a.replaced_by for a in self.guideline.aliases}
@@ -291,6 +315,22 @@ def _ref_problems(index: GuidelineIndex) -> list[CalfspecError]:
             missing("pathways", pw.id, "claim", ref, index.claims)
         for ref in pw.advice:
             missing("pathways", pw.id, "advice", ref, index.advice)
+        for ref in pw.covers:
+            missing("pathways", pw.id, "pathway", ref, index.pathways)
+            covered = index.pathways.get(ref)
+            if covered is not None and not covered.urgency < pw.urgency:
+                loc = field_location(index, "pathways", pw.id, "covers")
+                problems.append(
+                    InputError(
+                        f"pathway {pw.id!r} ({pw.urgency.value}) covers {ref!r}, which is not of lower urgency "
+                        f"({covered.urgency.value})",
+                        code="pathway-covers-not-lower",
+                        path=loc.path,
+                        line=loc.line,
+                        col=loc.col,
+                        hint="a pathway may only stand in for less urgent pathways; remove it from covers",
+                    )
+                )
     for adv in g.advice:
         for expr in (adv.indicated_when, adv.contraindicated_when):
             if expr is not None:

@@ -329,7 +329,7 @@ class _ExpectationInvariant(Invariant):
 
     async def check(self, case: Case, session: Session) -> list[str]:
         conversation = await session.converse(case.requests[0])
-        return [f.message for f in judge(self.expect(), conversation.decision).failures]
+        return [f.message for f in judge(self.expect(), conversation.decision, session.guideline).failures]
 
     def expectations(self, facts: Presentation, guideline: GuidelineIndex) -> tuple[Expectations, Covers]:
         _, covers = expected_by_rules(facts, guideline)

@@ -1,28 +1,39 @@
 """Score a run the way symptom-checker studies score triage vignettes.
 
-The published evaluations of symptom checkers (Semigran et al., BMJ 2015;
-Hill et al., MJA 2020) give every vignette a correct triage level and report how
-often a system's advice matched it, how often it was *safe* (not less urgent
-than needed), and how often it under- or over-triaged. calfspec scenarios carry
-an expected *range* ``[min, max]`` instead of one level, so:
+Every definition, with its source, is in docs/metrics.md; in short:
 
-* **exact-level agreement** (``agreement``): the given urgency lies inside the
-  expected range. With ``min == max`` that is the single correct level, exactly
-  as in the vignette studies; with a range, every level in it is correct.
-* **safe** (``safe_rate``): the given urgency is at or above ``min`` (not
-  under-triaged). Safe = agreement + over-triage.
+* **in range** (``in_range_rate``): the given urgency lies inside the expected
+  range ``min..max``. This is *not* the accuracy of the vignette studies, which
+  score one correct level; a range accepts every level in it.
+* **exact accuracy** (``exact_accuracy``): the given urgency equals the
+  scenario's single best answer ``expect.urgency.expected``, as scored by
+  Semigran et al. (BMJ 2015) and Hill et al. (MJA 2020), and symptomcheckR's
+  *accuracy* (Kopka et al. 2023, 2024). Over the trials whose scenario names
+  an expected level (``exact_trials``).
+* **safe** (``safe_rate``): at or above ``min`` (not under-triaged). Safe = in
+  range + over-triage.
 * **under-triage** / **over-triage**: below ``min`` / above ``max``.
 * **emergency sensitivity**: of the trials whose expected ``min`` is
   ``emergency``, the share answered ``emergency``.
+* symptomcheckR's other measures, against the expected level:
+  **safety of advice** (at or above it), **comprehensiveness** (a judged
+  answer at all), **inclination to overtriage** (of the trials answered but
+  not exactly right, the share answered too high). The **capability
+  comparison score** compares several systems on the same scenarios, so it is
+  computed across runs by :func:`capability_comparison_scores` (``calfspec
+  compare``), not per run.
 
-Only the urgency decides these four; ``pass_rate`` uses the full verdict, which
-also checks pathways and contraindicated advice.
+Only the urgency decides these; ``pass_rate`` uses the full verdict, which
+also checks pathways and advice.
 
 **Errors count.** A trial with an *error* verdict (the system crashed, timed out
 or answered nonsense) has no urgency. It stays in every denominator and is in no
-numerator: it is neither agreement nor safe, nor under- or over-triage, and it
-misses in emergency sensitivity. Hence ``agreement + under + over + error = 1``,
-and an implementation cannot improve its scores by failing to answer.
+numerator: it is neither in range nor safe, nor under- or over-triage, nor
+exact, and it misses in emergency sensitivity. Hence
+``in_range + under + over + error = 1``, and an implementation cannot improve
+its scores by failing to answer. (symptomcheckR drops cases that could not be
+entered from accuracy and safety and reports them as comprehensiveness; here
+they stay in, and comprehensiveness reports them too.)
 
 **Trials.** With ``--repeat N`` each scenario runs N times; every run of a
 scenario is one *trial* and is counted on its own, so the rates are averages
@@ -43,7 +54,7 @@ unsplit run.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 
 from .models.results import (
@@ -68,6 +79,7 @@ __all__ = [
     "Z95",
     "Outcome",
     "below_min_pass_rate",
+    "capability_comparison_scores",
     "case_stats",
     "compute_metrics",
     "outcome",
@@ -90,7 +102,7 @@ CONFUSION_COLUMNS: tuple[str, ...] = (*(u.value for u in URGENCY_ORDER), ERROR_C
 class Outcome(StrEnum):
     """Where a trial's urgency fell against its expected range."""
 
-    AGREE = "agree"
+    IN_RANGE = "in_range"
     UNDER = "under"
     OVER = "over"
     ERROR = "error"
@@ -104,7 +116,43 @@ def outcome(case: CaseResult) -> Outcome:
         return Outcome.UNDER
     if case.given > case.expected_max:
         return Outcome.OVER
-    return Outcome.AGREE
+    return Outcome.IN_RANGE
+
+
+def _exact(case: CaseResult) -> bool:
+    """The trial answered exactly the scenario's expected level (an error never does)."""
+    return outcome(case) is not Outcome.ERROR and case.expected is not None and case.given is case.expected
+
+
+def capability_comparison_scores(runs: Mapping[str, RunResult]) -> dict[str, float | None]:
+    """Kopka et al.'s capability comparison score (CCS, 0..100) of each run, by label.
+
+    Each scenario's *item difficulty* ``d`` is the share of all trials of all
+    runs that answered it exactly right (``expect.urgency.expected``; errors are
+    wrong). A run scores ``((sum of (1 - d) over its right trials - sum of d
+    over its wrong trials) / its trials + 1) / 2 * 100``: a hard case solved
+    counts for more, an easy case missed costs more. As in symptomcheckR's
+    ``get_ccs`` it needs at least two systems (a label with no scored trial
+    gets ``None``); Kopka et al. advise at least four for a reliable score.
+    Only scenarios with an expected level count.
+    """
+    if len(runs) < 2:
+        raise ValueError("the capability comparison score needs at least two runs")
+    right: dict[str, list[bool]] = {}
+    for r in runs.values():
+        for c in r.cases:
+            if c.expected is not None:
+                right.setdefault(c.scenario_id, []).append(_exact(c))
+    difficulty = {sid: sum(hits) / len(hits) for sid, hits in right.items()}
+    out: dict[str, float | None] = {}
+    for label, r in runs.items():
+        scored = [(_exact(c), difficulty[c.scenario_id]) for c in r.cases if c.expected is not None]
+        if not scored:
+            out[label] = None
+            continue
+        total = sum((1 - d) if hit else -d for hit, d in scored)
+        out[label] = (total / len(scored) + 1) / 2 * 100
+    return out
 
 
 def range_label(low: Urgency, high: Urgency) -> str:
@@ -259,12 +307,18 @@ def compute_metrics(run: RunResult, z: float = Z95) -> Metrics:
     cases = run.cases
     n = len(cases)
     outcomes = [outcome(c) for c in cases]
-    agreed = outcomes.count(Outcome.AGREE)
+    in_range = outcomes.count(Outcome.IN_RANGE)
     under = outcomes.count(Outcome.UNDER)
     over = outcomes.count(Outcome.OVER)
     errored = outcomes.count(Outcome.ERROR)
     overall = tally(cases)
 
+    exact_cases = [c for c in cases if c.expected is not None]
+    exact = sum(1 for c in exact_cases if _exact(c))
+    answered = [c for c in exact_cases if outcome(c) is not Outcome.ERROR]
+    at_or_above = sum(1 for c in answered if c.given is not None and c.expected is not None and c.given >= c.expected)
+    missed = [c for c in answered if not _exact(c)]
+    too_high = sum(1 for c in missed if c.given is not None and c.expected is not None and c.given > c.expected)
     emergency = [c for c in cases if c.expected_min is Urgency.EMERGENCY]
     emergency_hits = sum(1 for c in emergency if outcome(c) is not Outcome.ERROR and c.given is Urgency.EMERGENCY)
 
@@ -293,11 +347,17 @@ def compute_metrics(run: RunResult, z: float = Z95) -> Metrics:
         failed_quality=overall.failed_quality,
         errors=overall.errors,
         pass_rate=overall.pass_rate,
-        agreed=agreed,
+        in_range=in_range,
         under_triaged=under,
         over_triaged=over,
-        agreement=_rate(agreed, n),
-        safe_rate=_rate(agreed + over, n),
+        in_range_rate=_rate(in_range, n),
+        safe_rate=_rate(in_range + over, n),
+        exact_trials=len(exact_cases),
+        exact=exact,
+        exact_accuracy=_rate(exact, len(exact_cases)),
+        safety_of_advice=_rate(at_or_above, len(exact_cases)),
+        comprehensiveness=_rate(n - errored, n),
+        inclination_to_overtriage=_rate(too_high, len(missed)),
         under_triage_rate=_rate(under, n),
         over_triage_rate=_rate(over, n),
         error_rate=_rate(errored, n),

@@ -112,6 +112,7 @@ def _case_result(loaded: LoadedScenario, repeat: int, started: float, **outcome:
             "repeat": repeat,
             "expected_min": s.expect.urgency.min,
             "expected_max": s.expect.urgency.max,
+            "expected": s.expect.urgency.expected,
             "elapsed_ms": (time.perf_counter() - started) * 1000,
             "tags": s.tags,
             "red_flags": s.covers.red_flags,
@@ -204,7 +205,7 @@ async def run_case(
             break
         answered.update(new)
     assert decision is not None
-    verdict = judge(s.expect, decision)
+    verdict = judge(s.expect, decision, guideline)
     return _case_result(
         loaded,
         repeat,

@@ -142,6 +142,7 @@ def _id_problems(loaded: LoadedScenario, guideline: GuidelineIndex) -> list[Calf
     check(s.expect.pathways_required, guideline.pathways, "pathway", ("expect", "pathways_required"), False)
     check(s.expect.pathways_forbidden, guideline.pathways, "pathway", ("expect", "pathways_forbidden"), False)
     check(s.expect.advice_forbidden, guideline.advice, "advice", ("expect", "advice_forbidden"), False)
+    check(s.expect.advice_required, guideline.advice, "advice", ("expect", "advice_required"), False)
     check(s.expect.claims, guideline.claims, "claim", ("expect", "claims"), False)
     check(s.covers.red_flags, guideline.rules, "rule", ("covers", "red_flags"), False)
     check(s.covers.near_miss, guideline.rules, "rule", ("covers", "near_miss"), False)

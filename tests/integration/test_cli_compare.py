@@ -84,7 +84,7 @@ def test_invalid_json_exits_4_with_line_and_column(tmp_path: Path) -> None:
 
 def test_other_format_version_exits_4(tmp_path: Path) -> None:
     doc = json.loads(render_json(run([case("a", "urgent")])))
-    doc["format_version"] = "2"
+    doc["format_version"] = "99"
     base = tmp_path / "base.json"
     base.write_text(json.dumps(doc), encoding="utf-8")
     cur = save(tmp_path / "cur.json", run([case("a", "urgent")]))

@@ -45,11 +45,12 @@ def test_reference_run_writes_all_five_formats(tmp_path: Path) -> None:
     proc = run_calfspec("run", "--timeout", "60", *five_reports(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout == ""  # console goes to stderr
-    assert "PASSED" in proc.stderr and "Exact-level agreement" in proc.stderr
+    assert "PASSED" in proc.stderr and "In-range rate" in proc.stderr
 
     result = load_run_result(tmp_path / "result.json")
     assert result.metrics is not None
-    assert result.metrics.agreement == 1.0 and result.metrics.under_triaged == 0
+    assert result.metrics.in_range_rate == 1.0 and result.metrics.under_triaged == 0
+    assert result.metrics.exact_trials == len(result.cases) and result.metrics.exact_accuracy is not None
     assert len(result.cases) >= 80
 
     junit = tmp_path / "junit.xml"

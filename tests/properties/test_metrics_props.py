@@ -7,7 +7,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calfspec.metrics import case_stats, compute_metrics, wilson_lower
+from calfspec.metrics import capability_comparison_scores, case_stats, compute_metrics, wilson_lower
 from calfspec.models.results import CaseResult, RunResult
 from calfspec.models.urgency import URGENCY_ORDER
 from calfspec.reports.merge import merge_runs
@@ -26,10 +26,15 @@ def ranges(draw: st.DrawFn) -> tuple[str, str]:
 
 @st.composite
 def trials(draw: st.DrawFn, sid: str, repeat: int) -> CaseResult:
+    lo, hi = draw(ranges())
+    # A scenario's expected level is fixed, whatever the repeat: derive it from the id.
+    inside = LEVELS[LEVELS.index(lo) : LEVELS.index(hi) + 1]
+    expected = None if int(sid[1:]) % 3 == 2 else inside[int(sid[1:]) % len(inside)]
     return case(
         sid,
         draw(st.one_of(st.none(), st.sampled_from(LEVELS))),
-        draw(ranges()),
+        (lo, hi),
+        expected=expected,
         repeat=repeat,
         red_flags=tuple(draw(st.lists(st.sampled_from(RULES), max_size=2, unique=True))),
         near_miss=tuple(draw(st.lists(st.sampled_from(RULES), max_size=1))),
@@ -50,7 +55,11 @@ def runs(draw: st.DrawFn) -> RunResult:
 
 RATES = (
     "pass_rate",
-    "agreement",
+    "in_range_rate",
+    "exact_accuracy",
+    "safety_of_advice",
+    "comprehensiveness",
+    "inclination_to_overtriage",
     "safe_rate",
     "under_triage_rate",
     "over_triage_rate",
@@ -73,16 +82,16 @@ def test_every_rate_is_a_probability_or_null(r: RunResult) -> None:
 @given(runs())
 def test_outcomes_partition_the_trials(r: RunResult) -> None:
     m = compute_metrics(r)
-    assert m.agreed + m.under_triaged + m.over_triaged + m.errors == m.trials == len(r.cases)
+    assert m.in_range + m.under_triaged + m.over_triaged + m.errors == m.trials == len(r.cases)
     assert m.passed + m.failed_safety + m.failed_quality + m.errors == m.trials
     if m.trials:
-        assert m.safe_rate == (m.agreed + m.over_triaged) / m.trials
-        total = m.agreement + m.under_triage_rate + m.over_triage_rate + m.error_rate  # type: ignore[operator]
+        assert m.safe_rate == (m.in_range + m.over_triaged) / m.trials
+        total = m.in_range_rate + m.under_triage_rate + m.over_triage_rate + m.error_rate  # type: ignore[operator]
         assert abs(total - 1.0) < 1e-9
 
 
 @given(runs())
-def test_confusion_matrix_sums_to_trials_and_diagonal_band_is_agreement(r: RunResult) -> None:
+def test_confusion_matrix_sums_to_trials_and_diagonal_band_is_in_range(r: RunResult) -> None:
     m = compute_metrics(r)
     assert sum(sum(row.cells) for row in m.confusion.rows) == m.trials
     in_range = 0
@@ -91,13 +100,46 @@ def test_confusion_matrix_sums_to_trials_and_diagonal_band_is_agreement(r: RunRe
         for column, count in zip(m.confusion.columns, row.cells, strict=True):
             if column in LEVELS and row.expected_min.rank <= LEVELS.index(column) <= row.expected_max.rank:
                 in_range += count
-    assert in_range == m.agreed
+    assert in_range == m.in_range
+
+
+@given(runs())
+def test_the_exact_and_symptomcheckr_measures_hang_together(r: RunResult) -> None:
+    m = compute_metrics(r)
+    assert m.exact <= m.exact_trials <= m.trials
+    assert m.exact_trials == sum(1 for c in r.cases if c.expected is not None)
+    if m.exact_trials:
+        assert m.exact_accuracy is not None and m.safety_of_advice is not None
+        # Exact implies in range and at or above the expected level.
+        assert m.exact_accuracy <= m.safety_of_advice
+    else:
+        assert m.exact_accuracy is None and m.safety_of_advice is None
+    if m.trials:
+        assert m.comprehensiveness is not None and m.error_rate is not None
+        assert abs(m.comprehensiveness + m.error_rate - 1.0) < 1e-9
+
+
+@given(runs(), st.randoms(use_true_random=False))
+def test_more_exact_answers_never_lower_the_capability_comparison_score(r: RunResult, rnd: random.Random) -> None:
+    # B is A with some wrong trials made exactly right: on the same items B never scores lower.
+    fixed = [
+        c.model_copy(update={"given": c.expected, "verdict": c.verdict.__class__("pass"), "severity": None})
+        if c.expected is not None and rnd.random() < 0.5
+        else c
+        for c in r.cases
+    ]
+    scores = capability_comparison_scores({"a": r, "b": r.model_copy(update={"cases": tuple(fixed)})})
+    a, b = scores["a"], scores["b"]
+    if a is None or b is None:
+        assert a is None and b is None
+        return
+    assert 0.0 <= a <= b + 1e-9 <= 100.0 + 1e-9
 
 
 @given(runs())
 def test_a_pass_is_never_under_triaged_or_an_error(r: RunResult) -> None:
     m = compute_metrics(r)
-    assert m.passed <= m.agreed
+    assert m.passed <= m.in_range
 
 
 @given(st.integers(0, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))), st.floats(0, 4))

@@ -128,7 +128,7 @@ def test_different_guideline_or_implementation_is_a_warning() -> None:
 
 
 def test_different_result_format_is_an_input_error() -> None:
-    other = run([case("a", "urgent")]).model_copy(update={"format_version": "2"})
+    other = run([case("a", "urgent")]).model_copy(update={"format_version": "99"})
     with pytest.raises(InputError, match="cannot compare result format") as info:
         compare_runs(run([case("a", "urgent")]), other)
     assert info.value.code == "result-format-mismatch"

@@ -370,7 +370,7 @@ def test_a_counterexample_becomes_a_draft_scenario_that_fails_the_implementation
     assert scenario.covers.red_flags == (rule.id,)
     assert name in (scenario.notes or "")
     decision = violation.conversations[0].decision
-    assert judge(scenario.expect, decision).verdict.value == "fail"
+    assert judge(scenario.expect, decision, GUIDELINE).verdict.value == "fail"
 
 
 def test_a_side_answer_becomes_reveal_on_ask_and_counts_in_the_scenario_expectations() -> None:

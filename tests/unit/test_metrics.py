@@ -8,6 +8,7 @@ from calfspec.metrics import (
     CONFUSION_COLUMNS,
     Outcome,
     below_min_pass_rate,
+    capability_comparison_scores,
     case_stats,
     compute_metrics,
     outcome,
@@ -20,25 +21,25 @@ from calfspec.models.urgency import Urgency
 from tests.fixtures.results import case, run, sample_run
 
 
-def test_agreement_counts_any_level_inside_the_expected_range() -> None:
+def test_in_range_counts_any_level_inside_the_expected_range() -> None:
     r = run([case("a", "urgent", ("urgent", "emergency")), case("b", "emergency", ("urgent", "emergency"))])
     m = compute_metrics(r)
-    assert (m.agreed, m.agreement, m.over_triaged) == (2, 1.0, 0)
+    assert (m.in_range, m.in_range_rate, m.over_triaged) == (2, 1.0, 0)
 
 
 def test_single_level_expectation_needs_that_exact_level() -> None:
-    assert outcome(case("a", "urgent", ("urgent", "urgent"))) is Outcome.AGREE
+    assert outcome(case("a", "urgent", ("urgent", "urgent"))) is Outcome.IN_RANGE
     assert outcome(case("a", "emergency", ("urgent", "urgent"))) is Outcome.OVER
     assert outcome(case("a", "routine", ("urgent", "urgent"))) is Outcome.UNDER
 
 
 def test_sample_run_scores_match_a_hand_count() -> None:
     m = compute_metrics(sample_run())
-    # 7 trials: agree = dvt-warm, strain, tear-pop (urgency right, pathway wrong);
+    # 7 trials: in range = dvt-warm, strain, tear-pop (urgency right, pathway wrong);
     # under = gym-strain, pe-chest-pain; over = cramp; error = cold-pale-leg.
     assert m.trials == 7
-    assert (m.agreed, m.under_triaged, m.over_triaged, m.errors) == (3, 2, 1, 1)
-    assert m.agreement == pytest.approx(3 / 7)
+    assert (m.in_range, m.under_triaged, m.over_triaged, m.errors) == (3, 2, 1, 1)
+    assert m.in_range_rate == pytest.approx(3 / 7)
     assert m.safe_rate == pytest.approx(4 / 7)
     assert m.under_triage_rate == pytest.approx(2 / 7)
     assert m.over_triage_rate == pytest.approx(1 / 7)
@@ -47,10 +48,53 @@ def test_sample_run_scores_match_a_hand_count() -> None:
     assert (m.passed, m.failed_safety, m.failed_quality) == (2, 3, 1)
 
 
+def test_exact_accuracy_scores_the_single_best_answer_not_the_range() -> None:
+    r = run(
+        [
+            case("a", "urgent", ("urgent", "emergency"), expected="urgent"),
+            case("b", "emergency", ("urgent", "emergency"), expected="urgent"),
+            case("c", "routine", ("urgent", "urgent"), expected="urgent"),
+            case("d", None, ("routine", "routine"), expected="routine"),
+            case("e", "routine", ("routine", "routine")),  # no expected level: not an exact trial
+        ]
+    )
+    m = compute_metrics(r)
+    assert (m.in_range, m.in_range_rate) == (3, 3 / 5)
+    assert (m.exact, m.exact_trials, m.exact_accuracy) == (1, 4, 1 / 4)
+    # symptomcheckR: safe = at or above the expected level (a, b); comprehensive = judged (all but d);
+    # of the answered misses (b too high, c too low), half were over-triage.
+    assert m.safety_of_advice == 2 / 4
+    assert m.comprehensiveness == 4 / 5
+    assert m.inclination_to_overtriage == 1 / 2
+
+
+def test_inclination_to_overtriage_is_null_when_nothing_was_missed() -> None:
+    m = compute_metrics(run([case("a", "urgent", ("urgent", "urgent"), expected="urgent")]))
+    assert m.exact_accuracy == 1.0 and m.inclination_to_overtriage is None
+
+
+def test_exact_measures_are_null_when_no_scenario_names_an_expected_level() -> None:
+    m = compute_metrics(run([case("a", "urgent")]))
+    assert m.exact_trials == 0 and m.exact_accuracy is None and m.safety_of_advice is None
+
+
+def test_capability_comparison_score_matches_a_hand_count() -> None:
+    a = run([case("s1", "urgent", expected="urgent"), case("s2", "routine", expected="urgent")])
+    b = run([case("s1", "urgent", expected="urgent"), case("s2", "urgent", expected="urgent")])
+    # Item difficulty: s1 solved by both (1.0), s2 by one (0.5).
+    # a: ((1 - 1.0) - 0.5) / 2 = -0.25 -> (-0.25 + 1) / 2 * 100 = 37.5; b: (0 + 0.5) / 2 -> 62.5.
+    assert capability_comparison_scores({"a": a, "b": b}) == {"a": 37.5, "b": 62.5}
+
+
+def test_capability_comparison_score_needs_two_systems() -> None:
+    with pytest.raises(ValueError, match="at least two"):
+        capability_comparison_scores({"a": run([case("s1", "urgent", expected="urgent")])})
+
+
 def test_errors_stay_in_every_denominator_and_are_never_safe() -> None:
     m = compute_metrics(run([case("a", None, ("routine", "routine")), case("b", "routine", ("routine", "routine"))]))
     assert m.safe_rate == 0.5
-    assert m.agreement == 0.5
+    assert m.in_range_rate == 0.5
     assert m.error_rate == 0.5
     assert m.pass_rate == 0.5
 
@@ -73,7 +117,7 @@ def test_emergency_sensitivity_is_null_without_emergency_cases() -> None:
 def test_empty_run_has_null_rates_not_zero() -> None:
     m = compute_metrics(run([]))
     assert m.trials == 0
-    assert m.agreement is None and m.pass_rate is None and m.safe_rate is None
+    assert m.in_range_rate is None and m.pass_rate is None and m.safe_rate is None
     assert m.confusion.rows == ()
 
 

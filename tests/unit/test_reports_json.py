@@ -24,7 +24,7 @@ def test_json_report_round_trips_to_the_same_run_with_metrics() -> None:
 def test_json_report_is_versioned() -> None:
     doc = json.loads(render_json(sample_run()))
     assert doc["kind"] == "calfspec-result"
-    assert doc["format_version"] == "1"
+    assert doc["format_version"] == "2"
 
 
 def test_json_report_validates_against_the_committed_schema() -> None:

@@ -56,7 +56,9 @@ def scenario_yaml(scenario: Scenario, invariant: Invariant, found_by: str) -> st
     urgency = CommentedMap(min=scenario.expect.urgency.min.value, max=scenario.expect.urgency.max.value)
     urgency.fa.set_flow_style()
     expect["urgency"] = urgency
-    for name in ("pathways_required", "pathways_forbidden", "advice_forbidden", "claims"):
+    if scenario.expect.urgency.expected is not None:
+        urgency["expected"] = scenario.expect.urgency.expected.value
+    for name in ("pathways_required", "pathways_forbidden", "advice_forbidden", "advice_required", "claims"):
         values = getattr(scenario.expect, name)
         if values or name == "claims":
             expect[name] = flow(list(values))

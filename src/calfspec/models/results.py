@@ -18,6 +18,7 @@ from .triage import TriageDecision, TriageRequest
 from .urgency import Urgency
 
 __all__ = [
+    "READABLE_RESULT_FORMATS",
     "RESULT_FORMAT_VERSION",
     "Answer",
     "CaseResult",
@@ -36,7 +37,13 @@ __all__ = [
     "Verdict",
 ]
 
-RESULT_FORMAT_VERSION = "1"
+RESULT_FORMAT_VERSION = "2"
+"""2: pathways judged on the ordered scale, metrics renamed (``in_range_rate``) and extended (exact accuracy,
+the symptomcheckR measures), ``CaseResult.expected``. Format 1 files are still read: their stored ``metrics``
+are dropped and recomputed (see :func:`calfspec.compare.load_run_result`)."""
+
+READABLE_RESULT_FORMATS = ("1", RESULT_FORMAT_VERSION)
+"""Result formats this calfspec reads back."""
 
 
 class Verdict(StrEnum):
@@ -67,6 +74,7 @@ class FailureKind(StrEnum):
     MISSING_PATHWAY = "missing_pathway"
     FORBIDDEN_PATHWAY = "forbidden_pathway"
     CONTRAINDICATED_ADVICE = "contraindicated_advice"
+    MISSING_ADVICE = "missing_advice"
 
 
 class Failure(Model):
@@ -100,6 +108,9 @@ class CaseResult(Model):
     error: str | None = None
     expected_min: Urgency
     expected_max: Urgency
+    expected: Urgency | None = Field(
+        default=None, description="The scenario's single best answer (expect.urgency.expected), when it has one."
+    )
     given: Urgency | None = None
     request: TriageRequest
     decision: TriageDecision | None = None
@@ -185,8 +196,8 @@ class Metrics(Model):
     """Scores of a run in the vignette tradition (Semigran et al. 2015; Hill et al. 2020).
 
     Denominators count *trials* (one per scenario and repeat) and include errors:
-    ``agreement + under_triage_rate + over_triage_rate + error_rate == 1``.
-    Rates are null when the run has no trials. See :mod:`calfspec.metrics`.
+    ``in_range_rate + under_triage_rate + over_triage_rate + error_rate == 1``.
+    Rates are null when their denominator is 0. See :mod:`calfspec.metrics` and docs/metrics.md.
     """
 
     trials: int = Field(ge=0)
@@ -197,11 +208,24 @@ class Metrics(Model):
     failed_quality: int = Field(ge=0)
     errors: int = Field(ge=0)
     pass_rate: float | None
-    agreed: int = Field(ge=0, description="Trials answered within the expected urgency range.")
+    in_range: int = Field(ge=0, description="Trials answered within the expected urgency range.")
     under_triaged: int = Field(ge=0)
     over_triaged: int = Field(ge=0)
-    agreement: float | None = Field(description="Exact-level agreement: share answered within the range.")
+    in_range_rate: float | None = Field(description="Share answered within the expected range (min..max).")
     safe_rate: float | None = Field(description="Share answered at or above the range minimum.")
+    exact_trials: int = Field(ge=0, description="Trials whose scenario names a single best answer (expected).")
+    exact: int = Field(ge=0, description="Of those, trials answered exactly the expected urgency.")
+    exact_accuracy: float | None = Field(
+        description="exact / exact_trials: accuracy as in Semigran 2015, Hill 2020 and symptomcheckR's accuracy."
+    )
+    safety_of_advice: float | None = Field(
+        description="symptomcheckR: share of exact_trials answered at or above the expected urgency."
+    )
+    comprehensiveness: float | None = Field(description="symptomcheckR: share of trials with a judged answer.")
+    inclination_to_overtriage: float | None = Field(
+        description="symptomcheckR: of the exact_trials answered, but not exactly, the share answered above "
+        "the expected urgency; null when none missed."
+    )
     under_triage_rate: float | None
     over_triage_rate: float | None
     error_rate: float | None

@@ -59,6 +59,11 @@ class Expectations(Model):
     pathways_required: tuple[Id, ...] = ()
     pathways_forbidden: tuple[Id, ...] = ()
     advice_forbidden: tuple[Id, ...] = Field(default=(), description="Contraindicated advice that must not be given.")
+    advice_required: tuple[Id, ...] = Field(
+        default=(),
+        description="Advice the answer should carry (e.g. the safety-net advice on a self-care or routine "
+        "answer). A missing item is a quality failure: the patient is sent to the right place, told less.",
+    )
     claims: tuple[Id, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -66,6 +71,9 @@ class Expectations(Model):
         both = set(self.pathways_required) & set(self.pathways_forbidden)
         if both:
             raise ValueError(f"impossible expectation: pathways both required and forbidden: {sorted(both)}")
+        advice = set(self.advice_required) & set(self.advice_forbidden)
+        if advice:
+            raise ValueError(f"impossible expectation: advice both required and forbidden: {sorted(advice)}")
         return self
 
 

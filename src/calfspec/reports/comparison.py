@@ -34,6 +34,11 @@ def _gate_line(c: Comparison) -> str:
     return "gate: FAILED: " + ", ".join(parts)
 
 
+def _ccs(c: Comparison) -> str:
+    scores = ", ".join(f"{label} {'n/a' if v is None else f'{v:.1f}'}" for label, v in c.capability)
+    return f"{scores} (0..100; 2 systems, Kopka et al. advise at least 4)"
+
+
 def _change(ch: Change) -> str:
     return f"{ch.scenario_id}: {ch.describe()}{' [red flag]' if ch.red_flag else ''}"
 
@@ -64,6 +69,8 @@ def _text(c: Comparison) -> str:
         if items:
             lines.append(f"{title} ({len(items)}):")
             lines += [f"  {item}" for item in items]
+    if c.capability:
+        lines.append(f"Capability comparison score: {_ccs(c)}")
     lines.append(_gate_line(c))
     return "\n".join(lines) + "\n"
 
@@ -94,6 +101,7 @@ def _json(c: Comparison) -> str:
         "metrics": [
             {"name": d.name, "baseline": d.baseline, "current": d.current, "better": d.better} for d in c.metrics
         ],
+        "capability_comparison_score": dict(c.capability),
         "warnings": list(c.warnings),
     }
     return json.dumps(doc, indent=2) + "\n"
@@ -121,6 +129,8 @@ def _markdown(c: Comparison) -> str:
             verdict = "" if d.better is None else "better" if d.better else "**worse**"
             out.append(f"| {md_text(d.name)} | {pct(d.baseline)} | {pct(d.current)} | {verdict} |")
         out.append("")
+    if c.capability:
+        out += [f"**Capability comparison score:** {md_text(_ccs(c))}", ""]
     if c.fixed:
         out += ["### Fixed", ""] + [f"- {md_code(ch.scenario_id)}: {ch.describe()}" for ch in c.fixed] + [""]
     for title, ids in (("Added scenarios", c.added), ("Removed scenarios", c.removed)):
