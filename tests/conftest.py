@@ -31,11 +31,16 @@ def missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+DEBIAN_PACKAGES = {"xmllint": "libxml2-utils", "ssh-keygen": "openssh-client", "node": "nodejs", "chromium": "chromium"}
+"""The Debian package that provides each system tool the tests use (the tool's name is not always one)."""
+
+
 def require_tool(name: str) -> str:
-    """Path of a system tool, or skip (locally) / fail (CI) naming what to install."""
+    """Path of a system tool, or skip (locally) / fail (CI) naming the package to install."""
     path = shutil.which(name)
     if path is None:
-        missing(f"system tool {name!r} not found on PATH (install it, e.g. apt-get install {name})")
+        package = DEBIAN_PACKAGES.get(name, name)
+        missing(f"system tool {name!r} not found on PATH (install it, e.g. apt-get install {package})")
         raise AssertionError("unreachable")
     return path
 

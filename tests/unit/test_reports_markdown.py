@@ -52,7 +52,12 @@ def test_each_failure_has_an_expected_given_table_tagged_and_collapsible_evidenc
     text = render_markdown(sample_run(), load_guideline())
     assert "#### ✗ \\[safety\\] `gym-strain-but-warm-swollen`: safety failure" in text
     rows = [r for t in tables(text) if t[0] == ["Severity", "What", "Expected", "Given"] for r in t[1:]]
-    assert ["safety", "under-triage: gave self\\_care, needs at least urgent", "urgent..emergency", "self\\_care"] in rows
+    assert [
+        "safety",
+        "under-triage: gave self\\_care, needs at least urgent",
+        "urgent..emergency",
+        "self\\_care",
+    ] in rows
     assert "<details><summary>Why this is expected (2 claim(s))</summary>" in text
     assert "*When to see a doctor*" in text
 
