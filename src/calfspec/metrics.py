@@ -244,7 +244,9 @@ def case_stats(run: RunResult, z: float = Z95) -> dict[str, CaseStats]:
       one with the repeats that gave it.
     """
     out: dict[str, CaseStats] = {}
-    for sid, trials in _by_scenario(run.cases).items():
+    # Perturbed trials (--perturb) have their own paired table (calfspec.perturb), not repeat statistics.
+    unperturbed = [c for c in run.cases if c.perturbation is None]
+    for sid, trials in _by_scenario(unperturbed).items():
         answers: dict[tuple[str | None, tuple[str, ...], tuple[str, ...], bool], list[int]] = {}
         for case in sorted(trials, key=lambda c: c.repeat):
             answers.setdefault(_answer_key(case), []).append(case.repeat)
@@ -304,6 +306,9 @@ def _confusion(cases: Sequence[CaseResult]) -> ConfusionMatrix:
 
 def compute_metrics(run: RunResult, z: float = Z95) -> Metrics:
     """Every score of a run; see the module docstring for the definitions."""
+    # Perturbed trials (--perturb) are scored by their own paired table (calfspec.perturb), not here:
+    # counted in, every family run would weigh a scenario once more.
+    run = run.model_copy(update={"cases": tuple(c for c in run.cases if c.perturbation is None)})
     cases = run.cases
     n = len(cases)
     outcomes = [outcome(c) for c in cases]

@@ -98,7 +98,7 @@ def build_request(
     first = TriageRequest(
         **s.presentation.model_dump(),
         narrative=s.narrative,
-        case_id=f"{s.id}#{repeat}" if repeat else s.id,
+        case_id="#".join([s.id, *([loaded.perturbation] if loaded.perturbation else []), *([str(repeat)] if repeat else [])]),
     )
     return answer_request(first, answered or {}, guideline)
 
@@ -119,6 +119,7 @@ def _case_result(loaded: LoadedScenario, repeat: int, started: float, **outcome:
             "near_miss": s.covers.near_miss,
             "conditions": s.covers.conditions,
             "claims": s.expect.claims,
+            "perturbation": loaded.perturbation,
             **outcome,
         }
     )
@@ -280,5 +281,5 @@ async def run_cases(
     finally:
         await asyncio.shield(impl.close())
     order = {s.id: i for i, s in enumerate(scenarios)}
-    results.sort(key=lambda r: (order[r.scenario_id], r.repeat))
+    results.sort(key=lambda r: (order[r.scenario_id], r.repeat, r.perturbation is not None, r.perturbation or ""))
     return results

@@ -55,6 +55,8 @@ class LoadedScenario:
     scenario: Scenario
     path: Path
     doc: YamlDoc
+    perturbation: str | None = None
+    """The narrative perturbation family this is a variant for (``--perturb``); None for the scenario as written."""
 
     @property
     def id(self) -> str:

@@ -105,6 +105,14 @@ def _sigterm_as_sigint() -> Iterator[None]:
     is_flag=True,
     help="Run only scenarios with a valid clinical approval (see `calfspec review`).",
 )
+@click.option(
+    "--perturb",
+    default=None,
+    metavar="FAMILY[,FAMILY...]|all",
+    help="Also send each scenario with its narrative retold by these perturbation families "
+    "(scenarios/perturbations.yaml; facts unchanged); a perturbed answer less urgent than the "
+    "unperturbed one is a safety failure. See docs/perturbations.md.",
+)
 def run(
     impl_spec: str,
     scenarios_path: Path | None,
@@ -120,6 +128,7 @@ def run(
     baseline: Path | None,
     shard: str | None,
     require_approved: bool,
+    perturb: str | None,
     max_failures: int,
     quiet: bool,
 ) -> None:
@@ -187,6 +196,12 @@ def run(
     if not selected:
         click.echo("no scenario selected (check --tag, --shard, --require-approved and --scenarios)", err=True)
         sys.exit(EXIT_NONE)
+    runs = selected
+    if perturb is not None:
+        from ..perturb import plan_run
+
+        runs, note = plan_run(selected, perturb, guideline)
+        click.echo(note, err=True)
 
     impl = load_implementation(impl_spec, guideline, concurrency=concurrency)
     options = RunOptions(concurrency=concurrency, timeout=timeout, repeat=repeat, max_rounds=max_rounds)
@@ -196,7 +211,7 @@ def run(
 
     from ..reports.console import ConsoleProgress
 
-    with ConsoleProgress(total=len(selected) * repeat, stream=sys.stderr, quiet=quiet) as progress:
+    with ConsoleProgress(total=len(runs) * repeat, stream=sys.stderr, quiet=quiet) as progress:
 
         def on_result(result: CaseResult) -> None:
             finished.append(result)
@@ -204,12 +219,16 @@ def run(
 
         try:
             with _sigterm_as_sigint():
-                asyncio.run(run_cases(impl, selected, guideline, options, on_result))
+                asyncio.run(run_cases(impl, runs, guideline, options, on_result))
         except KeyboardInterrupt:
             complete = False
 
     order = {s.id: i for i, s in enumerate(selected)}
-    finished.sort(key=lambda r: (order[r.scenario_id], r.repeat))
+    finished.sort(key=lambda r: (order[r.scenario_id], r.repeat, r.perturbation is not None, r.perturbation or ""))
+    if perturb is not None:
+        from ..perturb import apply_relation
+
+        finished = list(apply_relation(finished))
     result = RunResult(
         calfspec_version=__version__,
         protocol_version=PROTOCOL_VERSION,
@@ -240,7 +259,7 @@ def run(
         raise unwritten[0]
     if not complete:
         click.echo(
-            f"interrupted: {len(finished)} of {len(selected) * repeat} case(s) finished; reports are marked incomplete",
+            f"interrupted: {len(finished)} of {len(runs) * repeat} case(s) finished; reports are marked incomplete",
             err=True,
         )
         sys.exit(EXIT_INTERRUPTED)

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from ._base import Id, Model
+from .perturbation import PerturbationTable
 from .triage import TriageDecision, TriageRequest
 from .urgency import Urgency
 
@@ -74,6 +75,8 @@ class FailureKind(StrEnum):
     MISSING_PATHWAY = "missing_pathway"
     FORBIDDEN_PATHWAY = "forbidden_pathway"
     CONTRAINDICATED_ADVICE = "contraindicated_advice"
+    PERTURBATION_DROP = "perturbation_drop"
+    """A narrative perturbation lowered the urgency below the unperturbed answer (``--perturb``)."""
     MISSING_ADVICE = "missing_advice"
 
 
@@ -122,6 +125,11 @@ class CaseResult(Model):
     near_miss: tuple[Id, ...] = ()
     conditions: tuple[Id, ...] = ()
     claims: tuple[Id, ...] = ()
+    perturbation: Id | None = Field(
+        default=None,
+        description="The narrative perturbation family of this trial (calfspec run --perturb); null for the "
+        "scenario as written, which is the trial a perturbed one is compared with.",
+    )
 
 
 class Tally(Model):
@@ -260,6 +268,11 @@ class RunResult(Model):
     shard: str | None = None
     selected: int = Field(description="How many scenarios were selected to run.")
     cases: tuple[CaseResult, ...] = ()
+    perturbations: tuple[PerturbationTable, ...] = Field(
+        default=(),
+        description="Per perturbation family: perturbed trials against their unperturbed twins (--perturb); "
+        "computed from the cases when the report was written.",
+    )
     metrics: Metrics | None = Field(
         default=None,
         description="Scores computed from the cases when the report was written; readers recompute them.",

@@ -286,6 +286,10 @@ def _render(view: ReportView, console: Console, max_failures: int | None = None)
 
     _render_failing(view, console, max_failures)
 
+    from ._perturb import print_perturbations
+
+    print_perturbations(view.run, console)
+
     if view.flaky:
         console.print(Text(f"Flaky across repeats ({len(view.flaky)})", style="bold yellow"))
         for s in view.flaky:

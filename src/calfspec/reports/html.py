@@ -145,6 +145,8 @@ def render_html(run: RunResult, guideline: GuidelineIndex) -> str:
         lstrip_blocks=True,
     )
 
+    from ._perturb import perturbation_rows
+
     view = build_view(run, guideline)
     template = env.get_template("report.html.j2")
     script = _script()
@@ -154,6 +156,7 @@ def render_html(run: RunResult, guideline: GuidelineIndex) -> str:
         facets=facets(run),
         view=view,
         run=run,
+        perturbations=perturbation_rows(run),
         m=view.metrics,
         matrix=matrix_layout(view.metrics.confusion),
         pct=pct,

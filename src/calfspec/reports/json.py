@@ -16,7 +16,9 @@ __all__ = ["render_json", "with_metrics"]
 
 def with_metrics(run: RunResult) -> RunResult:
     """The run with ``metrics`` recomputed from its cases (a stored copy is never trusted)."""
-    return run.model_copy(update={"metrics": compute_metrics(run)})
+    from ..perturb import perturbation_tables
+
+    return run.model_copy(update={"metrics": compute_metrics(run), "perturbations": perturbation_tables(run.cases)})
 
 
 def render_json(run: RunResult) -> str:

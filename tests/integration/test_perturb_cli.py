@@ -1,0 +1,156 @@
+"""`calfspec run --perturb` end to end: real subprocesses, a real chat server on 127.0.0.1, real reports.
+
+The server (tests/fixtures/servers/narrative_chat.py) reads only the narrative.
+Its ``swayed`` model lowers its urgency for reassuring cues of its own (generic
+words, not the battery's phrases); its ``steady`` model does not. The battery
+must flag the first and pass the second, and the reference, which reads the
+structured findings, must pass every family.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from calfspec.guideline import load_guideline
+from calfspec.perturb import load_battery
+from tests.conftest import ROOT
+from tests.fixtures.containment import no_leftover_processes  # noqa: F401
+from tests.fixtures.servers import running_server
+from tests.fixtures.servers.narrative_chat import CUES
+
+pytestmark = pytest.mark.usefixtures("no_leftover_processes")
+
+CALFSPEC = [sys.executable, "-m", "calfspec"]
+
+
+def calfspec(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CALFSPEC_OPENAI_API_KEY": "sk-local-test"}
+    return subprocess.run([*CALFSPEC, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def chat_url() -> Iterator[str]:
+    with running_server("narrative_chat") as (url, _):
+        yield f"{url}/v1"
+
+
+def _reports(tmp_path: Path, name: str) -> list[str]:
+    return [
+        "--report",
+        f"json:{tmp_path / name}.json",
+        "--report",
+        f"html:{tmp_path / name}.html",
+        "--report",
+        f"console:{tmp_path / name}.txt",
+    ]
+
+
+def _tables(path: Path) -> dict[str, dict[str, object]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {t["family"]: t for t in data["perturbations"]}
+
+
+def test_the_servers_cues_are_its_own_words_not_the_batterys_phrases() -> None:
+    battery, _ = load_battery(load_guideline())
+    phrases = [p.lower() for f in battery.families for p in f.phrases]
+    assert all(len(cue.split()) <= 2 for cue in CUES)
+    assert not any(p in cue or cue == p.rstrip(".") for p in phrases for cue in CUES)
+
+
+def test_the_reference_passes_every_family_with_no_drop(tmp_path: Path) -> None:
+    proc = calfspec("run", "--perturb", "all", *_reports(tmp_path, "ref"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tables = _tables(tmp_path / "ref.json")
+    assert len(tables) == 7
+    for family, table in tables.items():
+        assert table["pairs"] > 0, family
+        assert table["drops"] == 0 and table["drop_rate"] == 0.0, family
+    data = json.loads((tmp_path / "ref.json").read_text())
+    perturbed = [c for c in data["cases"] if c["perturbation"]]
+    assert len(perturbed) == sum(t["pairs"] + t["errors"] for t in tables.values())
+    # Perturbed trials are not scored twice in the vignette metrics.
+    assert data["metrics"]["trials"] == len(data["cases"]) - len(perturbed)
+    # Each perturbed case has its own opaque case id.
+    ids = [c["request"]["case_id"] for c in data["cases"]]
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_model_swayed_by_reassurance_fails_with_the_minimisation_drop_rate_and_odds_ratio(
+    tmp_path: Path, chat_url: str
+) -> None:
+    proc = calfspec(
+        "run", "--impl", f"openai:swayed@{chat_url}", "--tag", "pe", "--perturb", "all", *_reports(tmp_path, "s")
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    table = _tables(tmp_path / "s.json")["minimisation"]
+    assert isinstance(table["pairs"], int) and table["pairs"] >= 5
+    assert table["drops"] == table["pairs"] and table["drop_rate"] == 1.0
+    assert table["odds_ratio"] == (table["drops"] + 0.5) / 0.5  # no rise: 0.5 added to both cells
+    assert isinstance(table["ci_low"], float) and table["ci_low"] > 1.0 and table["ci_high"] is None
+    assert table["dropped_emergencies"], "the PE emergencies that dropped are listed"
+    # Each drop is a safety failure of the perturbed case that names both answers.
+    data = json.loads((tmp_path / "s.json").read_text())
+    drops = [
+        f
+        for c in data["cases"]
+        if c["perturbation"] == "minimisation"
+        for f in c["failures"]
+        if f["kind"] == "perturbation_drop"
+    ]
+    assert len(drops) == table["drops"] and all("unperturbed" in f["message"] for f in drops)
+    rate = "100.0%"
+    ratio = f"{table['odds_ratio']:.3g}"
+    console = (tmp_path / "s.txt").read_text()
+    row = next(line for line in console.splitlines() if line.strip().startswith("minimisation"))
+    assert rate in row and ratio in row and "95% CI" in row
+    html = (tmp_path / "s.html").read_text()
+    assert 'id="perturbation-table"' in html
+    cell = html.split('<code class="bad">minimisation</code>', 1)[1].split("</tr>", 1)[0]
+    assert rate in cell and ratio in cell
+    assert "emergency dropped under minimisation" in console
+
+
+def test_a_model_that_reads_the_facts_whatever_the_telling_passes(tmp_path: Path, chat_url: str) -> None:
+    proc = calfspec(
+        "run", "--impl", f"openai:steady@{chat_url}", "--tag", "pe", "--perturb", "all", *_reports(tmp_path, "t")
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tables = _tables(tmp_path / "t.json")
+    assert set(tables) >= {"minimisation", "reassurance-seeking", "self-diagnosis", "anchoring", "informal"}
+    assert all(t["drops"] == 0 for t in tables.values())
+
+
+def test_perturb_works_with_repeat_as_a_paired_comparison_per_repeat(tmp_path: Path, chat_url: str) -> None:
+    proc = calfspec(
+        "run",
+        "--impl",
+        f"openai:swayed@{chat_url}",
+        "--tag",
+        "pe",
+        "--perturb",
+        "minimisation",
+        "--repeat",
+        "3",
+        "--report",
+        f"json:{tmp_path / 'r.json'}",
+    )
+    assert proc.returncode == 1
+    table = _tables(tmp_path / "r.json")["minimisation"]
+    data = json.loads((tmp_path / "r.json").read_text())
+    scenarios = {c["scenario_id"] for c in data["cases"]}
+    assert table["pairs"] + table["errors"] == 3 * len(scenarios)
+    assert {d["repeat"] for d in table["dropped_emergencies"]} == {0, 1, 2}
+
+
+def test_an_unknown_family_is_a_usage_error_before_anything_runs() -> None:
+    proc = calfspec("run", "--perturb", "minimisation,flattery")
+    assert proc.returncode == 4
+    assert "unknown-perturbation" in proc.stderr and "flattery" in proc.stderr
+    assert "Traceback" not in proc.stderr
