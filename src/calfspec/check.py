@@ -46,6 +46,29 @@ With the source texts (``--sources``):
     found, or in a sentence that is not one of the pinned ones) for re-review;
 ``source-not-pinned``
     a source has no ``sha256`` in ``sources.yaml``.
+
+Advice safe by construction (a red flag withholds every item of the kinds the
+policy's ``red_flags_withhold`` names unless it ``allows_advice``):
+
+``allows-advice-no-effect``
+    a rule allows an item it would not withhold anyway (not a red flag, or an
+    item of a kind the policy does not withhold);
+``allows-advice-contraindicated``
+    a rule both allows and contraindicates the same item;
+``pathway-without-safety-net``
+    a self-care or routine pathway lists no ``safety_net`` advice item.
+
+With scenarios (the bundled suite by default, ``--scenarios``):
+
+``scenario-contradicts-fields``
+    a scenario states a finding (or pregnancy) that its own structured fields
+    contradict (``age: 78`` with ``older_age: absent``; a man ``pregnant: present``),
+    unless it carries the tag ``deliberate-field-contradiction`` (a case that tests
+    the derivation itself);
+``scenario-forbids-allowed-advice``
+    a scenario forbids advice that a red flag holding on its facts explicitly
+    allows, and nothing else withholds it: the reference gives it, the case fails;
+and, as notes that do not fail the check, every deprecated id a scenario uses.
 """
 
 from __future__ import annotations
@@ -53,10 +76,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import CalfspecError, Location
 from .guideline import GuidelineIndex, expr_atoms, expr_findings, field_location, load_guideline_unchecked
 from .models.guideline import (
+    AdviceKind,
     AllOf,
     Basis,
     Expr,
@@ -79,7 +104,40 @@ from .sources import (
     source_changes,
 )
 
-__all__ = ["CheckReport", "Problem", "check_guideline", "co_satisfiable"]
+if TYPE_CHECKING:
+    from .scenarios import LoadedScenario
+
+DELIBERATE_CONTRADICTION = "deliberate-field-contradiction"
+"""Scenario tag: the contradiction between its fields and findings is the point of the case."""
+
+LINT_CODES = frozenset(
+    {
+        "rule-pathway-urgency",
+        "red-flag-urgency",
+        "policy-pathway-urgency",
+        "contradictory-rules",
+        "advice-never-given",
+        "unused-finding",
+        "condition-incomplete",
+        "orphan-interpretation",
+        "resolution-not-interpretation",
+        "section-not-found",
+        "excerpt-not-found",
+        "exclusion-not-found",
+        "exclusion-covers-claim",
+        "source-changed",
+        "source-not-pinned",
+        "allows-advice-no-effect",
+        "allows-advice-contraindicated",
+        "pathway-without-safety-net",
+        "scenario-contradicts-fields",
+        "scenario-forbids-allowed-advice",
+        "deprecated-id",
+    }
+)
+"""Every code ``calfspec check`` reports (the hazard log's controls name them)."""
+
+__all__ = ["DELIBERATE_CONTRADICTION", "LINT_CODES", "CheckReport", "Problem", "check_guideline", "co_satisfiable"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +178,8 @@ class CheckReport:
     problems: tuple[Problem, ...]
     counts: dict[str, int] = field(default_factory=dict)
     sources_checked: bool = False
+    notes: tuple[Problem, ...] = ()
+    """Things worth knowing that are not problems (deprecated ids in use)."""
 
     @property
     def ok(self) -> bool:
@@ -143,23 +203,33 @@ COUNT_KEYS = (
 )
 
 
-def check_guideline(guideline_dir: str | Path | None = None, sources_dir: str | Path | None = None) -> CheckReport:
-    """Load and lint a guideline (the bundled one by default), optionally against its sources.
+def check_guideline(
+    guideline_dir: str | Path | None = None,
+    sources_dir: str | Path | None = None,
+    scenarios: str | Path | None = None,
+) -> CheckReport:
+    """Load and lint a guideline (the bundled one by default), optionally against its sources and scenarios.
 
     Problems in the guideline are returned, never raised. A missing or
     unreadable source text is an input error and raises
-    :class:`~calfspec.errors.InputError`.
+    :class:`~calfspec.errors.InputError`. ``scenarios`` is a scenario file or
+    folder whose files are linted against the guideline (their fields, advice).
     """
     index, load_errors = load_guideline_unchecked(guideline_dir)
     if index is None:
         return CheckReport(tuple(Problem.from_error(e) for e in load_errors))
     problems = [Problem.from_error(e) for e in load_errors]
+    notes: list[Problem] = []
     problems.extend(_lint(index))
     if sources_dir is not None:
         texts = load_sources(index.guideline, sources_dir)
         problems.extend(_source_problems(index, texts))
         problems.extend(_governance_problems(index, texts))
-    return CheckReport(tuple(problems), _counts(index, len(problems)), sources_dir is not None)
+    if scenarios is not None and not load_errors:
+        scenario_problems, scenario_notes = _scenario_lints(index, scenarios)
+        problems.extend(scenario_problems)
+        notes.extend(scenario_notes)
+    return CheckReport(tuple(problems), _counts(index, len(problems)), sources_dir is not None, tuple(notes))
 
 
 def _counts(index: GuidelineIndex, problems: int) -> dict[str, int]:
@@ -184,6 +254,7 @@ def _counts(index: GuidelineIndex, problems: int) -> dict[str, int]:
 
 def _lint(index: GuidelineIndex) -> Iterator[Problem]:
     yield from _urgency_problems(index)
+    yield from _advice_construction_problems(index)
     yield from _contradictions(index)
     yield from _advice_never_given(index)
     yield from _unused_findings(index)
@@ -223,6 +294,127 @@ def _urgency_problems(index: GuidelineIndex) -> Iterator[Problem]:
                 index.where("guideline", meta.id),
                 "point the policy at a pathway of the matching urgency",
             )
+
+
+def _advice_construction_problems(index: GuidelineIndex) -> Iterator[Problem]:
+    withheld_kinds = set(index.meta.policy.red_flags_withhold)
+    for rule in index.guideline.rules:
+        for i, allowed in enumerate(rule.allows_advice):
+            item = index.advice.get(allowed.advice)
+            if item is None:
+                continue
+            where = field_location(index, "rules", rule.id, "allows_advice", i, "advice")
+            if rule.kind is not RuleKind.RED_FLAG or item.kind not in withheld_kinds:
+                why = "it is not a red flag" if rule.kind is not RuleKind.RED_FLAG else f"{item.kind.value} advice"
+                yield Problem(
+                    "allows-advice-no-effect",
+                    f"rule {rule.id!r} allows advice {item.id!r}, which it would not withhold anyway ({why})",
+                    where,
+                    "remove the entry: allows_advice only lets through an item a red flag withholds by kind",
+                )
+            if item.id in rule.contraindicates:
+                yield Problem(
+                    "allows-advice-contraindicated",
+                    f"rule {rule.id!r} both allows and contraindicates advice {item.id!r}",
+                    where,
+                    "decide: keep it in contraindicates or in allows_advice, not both",
+                )
+    safety_nets = {a.id for a in index.guideline.advice if a.kind is AdviceKind.SAFETY_NET}
+    for pathway in index.guideline.pathways:
+        if pathway.urgency <= Urgency.ROUTINE and not safety_nets & set(pathway.advice):
+            yield Problem(
+                "pathway-without-safety-net",
+                f"{pathway.urgency.value} pathway {pathway.id!r} lists no safety-net advice: a patient sent home "
+                "or to a doctor in days or weeks is not told when to get help sooner",
+                index.where("pathways", pathway.id),
+                "list a `kind: safety_net` advice item in the pathway's advice",
+            )
+
+
+def _scenario_loc(item: LoadedScenario, keys: tuple[str | int, ...]) -> Location:
+    line, col = item.doc.locate(keys)
+    return Location(str(item.path), line, col)
+
+
+def _scenario_lints(index: GuidelineIndex, path: str | Path) -> tuple[list[Problem], list[Problem]]:
+    from .errors import ProblemsError
+    from .policy import canonical_presentation, derived_states, withheld_advice
+    from .rules import evaluate_rules
+    from .scenarios import full_facts, load_scenarios
+
+    try:
+        loaded = load_scenarios(path, index)
+    except ProblemsError as exc:
+        return [Problem.from_error(e) for e in exc.problems], []
+    problems: list[Problem] = []
+    notes: list[Problem] = []
+    for item in loaded:
+        s = item.scenario
+
+        for use in item.deprecated:
+            section = use.where[0]
+            what = "finding" if section in ("presentation", "reveal_on_ask") else "id"
+            alias = next((a for a in index.guideline.aliases if a.id == use.old), None)
+            since = f" since protocol {alias.deprecated_in}" if alias is not None else ""
+            notes.append(
+                Problem(
+                    "deprecated-id",
+                    f"scenario {s.id!r} uses deprecated {what} {use.old!r}{since}; read as {', '.join(use.new)}",
+                    _scenario_loc(item, use.where),
+                    f"replace it with {', '.join(use.new)} (see guideline/aliases.yaml)",
+                )
+            )
+        stated = dict(s.presentation.findings)
+        for key, value in s.reveal_on_ask.items():
+            if isinstance(value, FindingState) and key != "pregnant":
+                stated.setdefault(key, value)
+        for target, (state, der) in derived_states(index, s.presentation).items():
+            if target == "pregnant":
+                given = s.presentation.pregnant
+                reveal = s.reveal_on_ask.get("pregnant")
+                if given is FindingState.UNKNOWN and isinstance(reveal, FindingState):
+                    given = reveal
+                keys: tuple[str | int, ...] = ("presentation", "pregnant")
+            else:
+                given = stated.get(target, FindingState.UNKNOWN)
+                keys = (
+                    ("presentation", "findings", target)
+                    if target in s.presentation.findings
+                    else ("reveal_on_ask", target)
+                )
+            if given is FindingState.UNKNOWN or given is state or DELIBERATE_CONTRADICTION in s.tags:
+                continue
+            value = getattr(s.presentation, der.from_.value)
+            shown = getattr(value, "value", value)
+            problems.append(
+                Problem(
+                    "scenario-contradicts-fields",
+                    f"scenario {s.id!r} has {target} {given.value}, but its {der.from_.value} ({shown}) "
+                    f"settles it as {state.value} (derivation {der.id})",
+                    _scenario_loc(item, keys),
+                    f"make {target} {state.value} or leave it out; the structured field counts",
+                )
+            )
+        facts = canonical_presentation(index, full_facts(s))
+        outcomes = evaluate_rules(index.guideline.rules, facts)
+        withheld = withheld_advice(index, facts, outcomes)
+        allowed_by = {
+            a.advice: (o.rule.id, a.reason) for o in outcomes if o.truth is Truth.TRUE for a in o.rule.allows_advice
+        }
+        for i, adv in enumerate(s.expect.advice_forbidden):
+            if adv in allowed_by and adv not in withheld:
+                rule_id, reason = allowed_by[adv]
+                problems.append(
+                    Problem(
+                        "scenario-forbids-allowed-advice",
+                        f"scenario {s.id!r} forbids advice {adv!r}, which rule {rule_id!r} explicitly allows "
+                        f"on its facts ({reason})",
+                        _scenario_loc(item, ("expect", "advice_forbidden", i)),
+                        "if the advice is harmful here, take it out of the rule's allows_advice; otherwise "
+                        "drop it from advice_forbidden",
+                    )
+                )
+    return problems, notes
 
 
 # --- satisfiability -----------------------------------------------------------------------

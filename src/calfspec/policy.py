@@ -39,15 +39,18 @@ from .models.guideline import (
     Rule,
     RuleKind,
 )
+from .models.scenario import Scenario
 from .models.triage import FindingState, Presentation, TriageDecision
 from .models.urgency import Urgency
 from .rules import RuleOutcome, Truth, evaluate, evaluate_rules
 
 __all__ = [
+    "DeprecatedUse",
     "Floor",
     "canonical_decision",
     "canonical_findings",
     "canonical_presentation",
+    "canonical_scenario",
     "defining_atoms",
     "derivation_applies",
     "derived_states",
@@ -158,6 +161,63 @@ def canonical_decision(index: GuidelineIndex, decision: TriageDecision) -> Triag
     if all(update[k] == getattr(decision, k) for k in update):
         return decision
     return decision.model_copy(update=update)
+
+
+@dataclass(frozen=True)
+class DeprecatedUse:
+    """A deprecated id a scenario file uses: where (a YAML key path), which id, and what it reads as."""
+
+    where: tuple[str | int, ...]
+    old: str
+    new: tuple[str, ...]
+
+
+def canonical_scenario(index: GuidelineIndex, scenario: Scenario) -> tuple[Scenario, list[DeprecatedUse]]:
+    """A scenario with deprecated ids read as their replacements, and each deprecated id it used.
+
+    Findings in ``presentation`` and ``reveal_on_ask`` map to all their parts with the same
+    state; advice and pathway ids in ``expect`` map to their replacements.
+    """
+    uses: list[DeprecatedUse] = []
+    for key in scenario.presentation.findings:
+        new = index.aliases.get(("findings", key))
+        if new:
+            uses.append(DeprecatedUse(("presentation", "findings", key), key, new))
+    reveal: dict[str, object] = {}
+    for key, value in scenario.reveal_on_ask.items():
+        new = index.aliases.get(("findings", key))
+        if not new:
+            reveal[key] = value
+            continue
+        uses.append(DeprecatedUse(("reveal_on_ask", key), key, new))
+    for key, value in scenario.reveal_on_ask.items():
+        for part in index.aliases.get(("findings", key), ()):
+            if part not in scenario.presentation.findings:
+                reveal.setdefault(part, value)
+    expect_update: dict[str, tuple[str, ...]] = {}
+    for fld, section in (
+        ("pathways_required", "pathways"),
+        ("pathways_forbidden", "pathways"),
+        ("advice_forbidden", "advice"),
+    ):
+        ids: tuple[str, ...] = getattr(scenario.expect, fld)
+        mapped: list[str] = []
+        for i, ref in enumerate(ids):
+            new = index.aliases.get((section, ref))
+            if new:
+                uses.append(DeprecatedUse(("expect", fld, i), ref, new))
+            mapped.extend(x for x in (new or (ref,)) if x not in mapped)
+        if tuple(mapped) != ids:
+            expect_update[fld] = tuple(mapped)
+    if not uses:
+        return scenario, []
+    presentation = scenario.presentation.model_copy(
+        update={"findings": canonical_findings(index, scenario.presentation.findings)}
+    )
+    update: dict[str, object] = {"presentation": presentation, "reveal_on_ask": reveal}
+    if expect_update:
+        update["expect"] = scenario.expect.model_copy(update=expect_update)
+    return scenario.model_copy(update=update), uses
 
 
 # --- urgency floor -----------------------------------------------------------------------

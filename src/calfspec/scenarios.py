@@ -19,6 +19,7 @@ from .errors import CalfspecError, InputError, ProblemsError, UnknownIdError
 from .guideline import GuidelineIndex, data_dir
 from .models.scenario import Scenario
 from .models.triage import FindingState, Presentation, Side
+from .policy import DeprecatedUse, canonical_presentation, canonical_scenario
 from .rules import Truth, evaluate
 
 __all__ = [
@@ -55,6 +56,8 @@ class LoadedScenario:
     scenario: Scenario
     path: Path
     doc: YamlDoc
+    deprecated: tuple[DeprecatedUse, ...] = ()
+    """Deprecated ids the file uses (already read as their replacements in ``scenario``)."""
     perturbation: str | None = None
     """The narrative perturbation family this is a variant for (``--perturb``); None for the scenario as written."""
 
@@ -164,7 +167,8 @@ def _id_problems(loaded: LoadedScenario, guideline: GuidelineIndex) -> list[Calf
         )
     if problems:
         return problems
-    truth = full_facts(s)
+    # The structured fields count (derivations): covers is judged on what the rules see.
+    truth = canonical_presentation(guideline, full_facts(s))
     for field, want in (("red_flags", Truth.TRUE), ("near_miss", Truth.FALSE)):
         for i, rule_id in enumerate(getattr(s.covers, field)):
             got = evaluate(guideline.rules[rule_id].when, truth)
@@ -203,7 +207,8 @@ def load_scenarios(path: str | Path | None, guideline: GuidelineIndex) -> list[L
             problems.extend(outcome)
             continue
         doc, scenario = outcome
-        item = LoadedScenario(scenario, file, doc)
+        scenario, deprecated = canonical_scenario(guideline, scenario)
+        item = LoadedScenario(scenario, file, doc, deprecated=tuple(deprecated))
         if scenario.id in seen:
             line, col = doc.locate(("id",))
             problems.append(

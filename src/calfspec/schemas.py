@@ -10,7 +10,7 @@ the bundled guideline, so a schema validator alone catches unknown ids.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel
@@ -63,10 +63,15 @@ def _walk(node: Any, fn: Callable[[dict[str, Any]], None]) -> None:
 
 
 def _enum_ids(schema: dict[str, Any], guideline: GuidelineIndex) -> None:
-    findings = sorted(guideline.findings)
-    pathways = sorted(guideline.pathways)
-    advice = sorted(guideline.advice)
-    conditions = sorted(guideline.conditions)
+    # Deprecated aliases stay valid ids: an implementation or scenario written for an older
+    # protocol version still validates (the alias is read as its replacements).
+    def ids(section: str, current: Iterable[str]) -> list[str]:
+        return sorted({*current, *(old for (sec, old) in guideline.aliases if sec == section)})
+
+    findings = ids("findings", guideline.findings)
+    pathways = ids("pathways", guideline.pathways)
+    advice = ids("advice", guideline.advice)
+    conditions = ids("conditions", guideline.conditions)
     defs = schema.get("$defs", {})
     for title, target in ((schema.get("title"), schema), *((name, d) for name, d in defs.items())):
         props = target.get("properties", {})

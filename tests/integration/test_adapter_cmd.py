@@ -252,7 +252,7 @@ def test_the_wire_lines_are_the_compact_json_lines_docs_implementing_md_shows(tm
     run(impl, lambda i: i.triage(SWOLLEN, 10))
     hello, triage, bye = seen.read_text().splitlines()
     version = calfspec.__version__
-    assert hello == f'{{"type":"hello","protocol_version":"1.0","calfspec_version":"{version}"}}'
+    assert hello == f'{{"type":"hello","protocol_version":"1.1","calfspec_version":"{version}"}}'
     assert triage.startswith('{"type":"triage","id":"1","request":{"age":null,"sex":"unknown",')
     assert json.loads(triage)["request"]["findings"] == {"calf_swelling": "present"}
     assert bye == '{"type":"bye"}'

@@ -72,8 +72,14 @@ BASE: dict[str, Any] = {
         }
     ],
     "pathways": [
-        {"id": "home", "title": "Home", "urgency": "self_care", "advice": ["stretch"], "claims": ["rest-helps"]},
-        {"id": "see-doctor", "title": "Doctor", "urgency": "routine", "claims": ["rest-helps"]},
+        {
+            "id": "home",
+            "title": "Home",
+            "urgency": "self_care",
+            "advice": ["stretch", "safety"],
+            "claims": ["rest-helps"],
+        },
+        {"id": "see-doctor", "title": "Doctor", "urgency": "routine", "advice": ["safety"], "claims": ["rest-helps"]},
         {"id": "urgent-care", "title": "Urgent", "urgency": "urgent", "claims": ["swelling-warns"]},
     ],
     "advice": [
@@ -84,7 +90,14 @@ BASE: dict[str, Any] = {
             "statement": "Stretch gently.",
             "indicated_when": {"finding": "injury"},
             "claims": ["rest-helps"],
-        }
+        },
+        {
+            "id": "safety",
+            "title": "When to get help",
+            "kind": "safety_net",
+            "statement": "Get help if it swells.",
+            "claims": ["swelling-warns"],
+        },
     ],
     "rules": [
         {
@@ -163,7 +176,7 @@ def test_policy_pointing_at_a_pathway_of_the_wrong_urgency_is_reported(tmp_path:
 
 def test_pathway_listing_unknown_advice_is_reported(tmp_path: Path) -> None:
     data = _mini()
-    data["pathways"][1]["advice"] = ["no-such-advice"]
+    data["pathways"][1]["advice"] = ["no-such-advice", "safety"]
     assert _codes(tmp_path, data) == ["unknown-id"]
 
 
@@ -192,7 +205,7 @@ def _second_rule(when: dict[str, Any]) -> dict[str, Any]:
 
 def test_two_rules_that_can_hold_together_with_clashing_advice_are_contradictory(tmp_path: Path) -> None:
     data = _mini()
-    data["pathways"][1]["advice"] = ["stretch"]
+    data["pathways"][1]["advice"] = ["stretch", "safety"]
     data["rules"].append(_second_rule({"finding": "injury"}))
     guideline, sources = _write(tmp_path, data)
     (problem,) = check_guideline(guideline, sources).problems
@@ -203,7 +216,7 @@ def test_two_rules_that_can_hold_together_with_clashing_advice_are_contradictory
 
 def test_rules_that_cannot_hold_together_are_not_contradictory(tmp_path: Path) -> None:
     data = _mini()
-    data["pathways"][1]["advice"] = ["stretch"]
+    data["pathways"][1]["advice"] = ["stretch", "safety"]
     data["rules"].append(_second_rule({"all": [{"finding": "injury"}, {"not": {"finding": "swelling"}}]}))
     assert _codes(tmp_path, data) == []
 
@@ -442,3 +455,96 @@ def _load(guideline: Path) -> Any:
     from calfspec.guideline import load_guideline
 
     return load_guideline(guideline).guideline
+
+
+# --- scenario lints: the structured fields count, advice, deprecated ids ------------------------
+
+BUNDLED_CASE = "red-flags/dvt-tender-calf-older-obese-no-other-risk-right.yaml"
+
+
+def _scenario_copy(tmp_path: Path, old: str, new: str) -> Path:
+    from calfspec.guideline import data_dir
+
+    src = data_dir("scenarios") / "cases" / BUNDLED_CASE
+    text = src.read_text(encoding="utf-8")
+    assert old in text
+    dest = tmp_path / "cases" / "case.yaml"
+    dest.parent.mkdir(parents=True)
+    dest.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return dest
+
+
+def test_bundled_scenarios_do_not_contradict_their_own_fields() -> None:
+    from calfspec.guideline import data_dir
+
+    report = check_guideline(None, None, data_dir("scenarios"))
+    codes = {p.code for p in report.problems}
+    assert not codes & {"scenario-contradicts-fields", "scenario-forbids-allowed-advice"}, [
+        p.render() for p in report.problems
+    ]
+
+
+def test_a_scenario_whose_findings_contradict_its_age_is_reported_at_the_finding(tmp_path: Path) -> None:
+    case = _scenario_copy(tmp_path, "older_age: present", "older_age: absent")
+    report = check_guideline(None, None, case.parent)
+    (problem,) = [p for p in report.problems if p.code == "scenario-contradicts-fields"]
+    assert "older_age absent, but its age (76) settles it as present" in problem.message
+    assert problem.location.path == str(case)
+    line = case.read_text(encoding="utf-8").splitlines()[problem.location.line - 1]  # type: ignore[operator]
+    assert "older_age: absent" in line
+
+
+def test_a_man_recorded_as_pregnant_is_reported(tmp_path: Path) -> None:
+    text_case = _scenario_copy(tmp_path, "sex: female", "sex: male")
+    text = text_case.read_text(encoding="utf-8")
+    if "pregnant: absent" in text:
+        text_case.write_text(text.replace("pregnant: absent", "pregnant: present", 1), encoding="utf-8")
+    else:  # pragma: no cover - depends on the bundled case's wording
+        pytest.skip("the bundled case does not state pregnancy")
+    report = check_guideline(None, None, text_case.parent)
+    assert any(
+        p.code == "scenario-contradicts-fields" and "pregnant present" in p.message for p in report.problems
+    ), [p.render() for p in report.problems]
+
+
+def test_a_scenario_using_a_deprecated_id_works_and_gets_a_note(tmp_path: Path) -> None:
+    import shutil
+
+    from calfspec.guideline import data_dir
+
+    gdir = tmp_path / "guideline"
+    shutil.copytree(data_dir("guideline"), gdir)
+    (gdir / "zz-aliases.yaml").write_text(
+        "aliases:\n"
+        "  - id: old_fat\n"
+        "    replaced_by: [obesity]\n"
+        '    deprecated_in: "1.1"\n'
+        "    note: renamed in a test\n",
+        encoding="utf-8",
+    )
+    case = _scenario_copy(tmp_path, "obesity: present", "old_fat: present")
+    report = check_guideline(gdir, None, case.parent)
+    assert report.ok, [p.render() for p in report.problems]
+    (note,) = report.notes
+    assert note.code == "deprecated-id"
+    assert "'old_fat' since protocol 1.1; read as obesity" in note.message
+    assert note.location.path == str(case)
+
+
+def test_allowing_advice_a_rule_would_not_withhold_is_reported(tmp_path: Path) -> None:
+    data = _mini()
+    data["rules"][0]["allows_advice"] = [{"advice": "safety", "reason": "always fine", "claims": ["rest-helps"]}]
+    assert _codes(tmp_path, data) == ["allows-advice-no-effect"]
+
+
+def test_allowing_and_contraindicating_the_same_item_is_reported(tmp_path: Path) -> None:
+    data = _mini()
+    data["guideline"]["policy"]["red_flags_withhold"] = ["self_care"]
+    data["rules"][0]["allows_advice"] = [{"advice": "stretch", "reason": "first aid", "claims": ["rest-helps"]}]
+    assert "allows-advice-contraindicated" in _codes(tmp_path, data)
+
+
+def test_a_routine_pathway_without_safety_net_advice_is_reported(tmp_path: Path) -> None:
+    data = _mini()
+    data["pathways"][1]["advice"] = []
+    assert _codes(tmp_path, data) == ["pathway-without-safety-net"]

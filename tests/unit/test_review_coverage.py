@@ -145,7 +145,7 @@ def test_hazard_log_status_follows_verification(guideline: GuidelineIndex, suite
 
 def test_hazard_log_has_one_row_per_rule_plus_the_policy(guideline: GuidelineIndex) -> None:
     rows = hazard_log(guideline, [])
-    assert len(rows) == len(guideline.guideline.rules) + 1
+    assert len(rows) == len(guideline.guideline.rules) + 1 + len(guideline.guideline.hazards)
     red = next(r for r in rows if r.hazard_id == f"HAZ-{guideline.red_flags[0].id}")
     assert red.hazard.startswith("Under-triage")
     assert guideline.red_flags[0].id in red.control
@@ -203,3 +203,53 @@ def test_an_alternative_is_covered_only_by_a_scenario_where_it_alone_makes_the_r
     assert any("'pe-breathlessness-chest-pain-haemoptysis'" in f and "Chest pain" in f for f in failures)
     fewer = check_policy(guideline, [both, chest_only], [PolicyCheck.RED_FLAG_ALTERNATIVES])
     assert len(fewer) == len(failures) - 1
+
+
+def test_the_hazard_log_holds_the_system_level_hazards_with_empty_risk_columns(
+    guideline: GuidelineIndex, suite: list[Scenario]
+) -> None:
+    from calfspec.review.coverage import HazardRow
+
+    rows = {r.hazard_id: r for r in hazard_log(guideline, suite)}
+    for hid in (
+        "haz-word-mapping",
+        "haz-unknown-handling",
+        "haz-advice-harm",
+        "haz-unrepresentable-risk",
+        "haz-source-change",
+        "haz-alarm-fatigue",
+    ):
+        row = rows[f"HAZ-{hid}"]
+        assert row.cause and row.control and row.verification
+        assert row.cells()[-3:] == ("", "", "")
+    assert HazardRow.HEADER[-3:] == ("severity", "likelihood", "risk")
+    assert "exclusion-before-self-care" in rows["HAZ-haz-unknown-handling"].verification
+
+
+def test_a_hazard_naming_a_missing_scenario_invariant_or_check_fails_the_policy(
+    guideline: GuidelineIndex, suite: list[Scenario]
+) -> None:
+    from calfspec.models.guideline import Hazard, HazardControl
+
+    assert check_policy(guideline, suite, [PolicyCheck.HAZARD_VERIFICATION]) == []
+    bogus = Hazard(
+        id="haz-test",
+        title="t",
+        effect="e",
+        causes=("c",),
+        controls=(
+            HazardControl(
+                control="x", scenarios=("no-such-case",), invariants=("no-such-inv",), checks=("no-such-check",)
+            ),
+        ),
+    )
+    g2 = type(guideline)(
+        guideline=guideline.guideline.model_copy(update={"hazards": (*guideline.guideline.hazards, bogus)}),
+        root=guideline.root,
+        positions=guideline.positions,
+    )
+    failures = check_policy(g2, suite, [PolicyCheck.HAZARD_VERIFICATION])
+    assert len(failures) == 3
+    assert any("scenario 'no-such-case'" in f for f in failures)
+    assert any("invariant 'no-such-inv'" in f for f in failures)
+    assert any("check 'no-such-check'" in f for f in failures)

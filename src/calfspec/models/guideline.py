@@ -476,6 +476,7 @@ class HazardControl(Model):
     control: Text
     scenarios: tuple[Id, ...] = Field(default=(), description="Bundled scenario ids that exercise the control.")
     invariants: tuple[str, ...] = Field(default=(), description="Invariant ids (`calfspec fuzz --list`) that check it.")
+    checks: tuple[str, ...] = Field(default=(), description="`calfspec check` problem codes that enforce it.")
     claims: tuple[Id, ...] = ()
 
 

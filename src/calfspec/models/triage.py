@@ -16,6 +16,7 @@ from .urgency import Urgency
 
 __all__ = [
     "PROTOCOL_VERSION",
+    "SUPPORTED_PROTOCOL_VERSIONS",
     "FindingState",
     "Onset",
     "Presentation",
@@ -25,8 +26,16 @@ __all__ = [
     "TriageRequest",
 ]
 
-PROTOCOL_VERSION = "1.0"
-"""Version of the request/decision contract. Minor versions only add optional fields."""
+PROTOCOL_VERSION = "1.1"
+"""Version of the request/decision contract. Minor versions only add optional fields or vocabulary ids.
+
+1.1 added finding ids and split compound ones; the old ids stay accepted as deprecated
+aliases (``guideline/aliases.yaml``), read as all their replacements. 1.0 requests and
+implementations keep working: the major version is what must match.
+"""
+
+SUPPORTED_PROTOCOL_VERSIONS = ("1.0", "1.1")
+"""Protocol versions calfspec accepts from an implementation (same major version)."""
 
 
 class FindingState(StrEnum):

@@ -57,6 +57,7 @@ __all__ = [
     "hazard_log",
     "hazard_log_csv",
     "hazard_log_markdown",
+    "hazard_verification_gaps",
     "matrix_csv",
     "matrix_markdown",
     "result_summary",
@@ -74,6 +75,8 @@ class PolicyCheck(StrEnum):
     """Every red-flag rule has a near-miss scenario where it must not fire (``covers.near_miss``)."""
     RED_FLAG_ALTERNATIVES = "red-flag-alternatives"
     """Every alternative of a red flag's condition has a scenario where it alone makes the rule true."""
+    HAZARD_VERIFICATION = "hazard-verification"
+    """Every scenario, invariant and check a system-level hazard's control names exists."""
     INTERPRETATION_CLAIMS = "interpretation-claims"
     """Every ``basis: interpretation`` claim has a scenario resting on it."""
     ROUTINE_POSITIVE = "routine-positive"
@@ -88,6 +91,7 @@ DEFAULT_POLICY: tuple[PolicyCheck, ...] = (
     PolicyCheck.RED_FLAG_POSITIVE,
     PolicyCheck.RED_FLAG_NEGATIVE,
     PolicyCheck.RED_FLAG_ALTERNATIVES,
+    PolicyCheck.HAZARD_VERIFICATION,
     PolicyCheck.INTERPRETATION_CLAIMS,
 )
 
@@ -300,11 +304,33 @@ class HazardRow:
     result: str
     status: str
 
-    HEADER = ("hazard id", "hazard", "cause", "control (rule)", "verification (scenarios)", "result", "status")
+    HEADER = (
+        "hazard id",
+        "hazard",
+        "cause",
+        "control",
+        "verification (scenarios, invariants, checks)",
+        "result",
+        "status",
+        "severity",
+        "likelihood",
+        "risk",
+    )
 
     def cells(self) -> tuple[str, ...]:
-        """The row as text cells."""
-        return (self.hazard_id, self.hazard, self.cause, self.control, self.verification, self.result, self.status)
+        """The row as text cells; severity, likelihood and risk are left empty for the clinical safety officer."""
+        return (
+            self.hazard_id,
+            self.hazard,
+            self.cause,
+            self.control,
+            self.verification,
+            self.result,
+            self.status,
+            "",
+            "",
+            "",
+        )
 
 
 def _status(
@@ -394,7 +420,87 @@ def hazard_log(
             status=status,
         )
     )
+    rows.extend(_system_hazards(guideline, scenarios, summary, ran))
     return rows
+
+
+def _system_hazards(
+    guideline: GuidelineIndex, scenarios: Sequence[Scenario], summary: Mapping[str, str], ran: bool
+) -> list[HazardRow]:
+    """One row per system-level hazard in guideline/hazards.yaml, one verification line per control."""
+    known = {s.id for s in scenarios}
+    rows = []
+    for hazard in guideline.guideline.hazards:
+        linked = [sid for c in hazard.controls for sid in c.scenarios if sid in known]
+        controls = []
+        verification = []
+        for i, c in enumerate(hazard.controls, start=1):
+            controls.append(f"({i}) {c.control}")
+            parts = [
+                f"scenarios: {', '.join(c.scenarios)}" if c.scenarios else "",
+                f"invariants: {', '.join(c.invariants)}" if c.invariants else "",
+                f"checks: {', '.join(c.checks)}" if c.checks else "",
+            ]
+            verification.append(f"({i}) " + ("; ".join(p for p in parts if p) or "none: needs a verification"))
+        unverified = [
+            i for i, c in enumerate(hazard.controls, start=1) if not (c.scenarios or c.invariants or c.checks)
+        ]
+        if unverified:
+            result = f"control(s) {', '.join(map(str, unverified))} have no verification"
+            status = "open: a control is not verified"
+        elif not linked:
+            result, status = "verified by checks and invariants only", "scenarios exist; no results given (--results)"
+            if ran:
+                status = "verified (checks and invariants)"
+        elif not ran:
+            result, status = "not run", "scenarios exist; no results given (--results)"
+        else:
+            bad = [f"{sid}: {summary.get(sid, 'not run')}" for sid in linked if summary.get(sid) != "pass"]
+            result, status = (
+                ("; ".join(bad), "open: verification failing or incomplete")
+                if bad
+                else (f"all {len(linked)} scenario(s) pass", "verified")
+            )
+        rows.append(
+            HazardRow(
+                hazard_id=f"HAZ-{hazard.id}",
+                hazard=f"{hazard.title}: {hazard.effect}"
+                + (f" (audit {', '.join(hazard.audit)})" if hazard.audit else ""),
+                cause=" ".join(f"- {c}" for c in hazard.causes),
+                control=" ".join(controls),
+                verification=" ".join(verification),
+                result=result,
+                status=status,
+            )
+        )
+    return rows
+
+
+def hazard_verification_gaps(guideline: GuidelineIndex, scenarios: Sequence[Scenario]) -> list[str]:
+    """Each scenario, invariant or check code a system hazard's control names that does not exist."""
+    from ..check import LINT_CODES
+    from ..invariants import derive_invariants
+
+    known = {s.id for s in scenarios}
+    invariants = {inv.name for inv in derive_invariants(guideline)}
+    out = []
+    for hazard in guideline.guideline.hazards:
+        where = guideline.where("hazards", hazard.id).render()
+        for i, c in enumerate(hazard.controls, start=1):
+            for sid in c.scenarios:
+                if sid not in known:
+                    out.append(
+                        f"{where}: hazard {hazard.id!r} control {i} names scenario {sid!r}, which does not exist"
+                    )
+            for name in c.invariants:
+                if name not in invariants:
+                    out.append(
+                        f"{where}: hazard {hazard.id!r} control {i} names invariant {name!r}, which does not exist"
+                    )
+            for code in c.checks:
+                if code not in LINT_CODES:
+                    out.append(f"{where}: hazard {hazard.id!r} control {i} names check {code!r}, which does not exist")
+    return out
 
 
 def check_policy(
@@ -427,6 +533,8 @@ def check_policy(
                 f"{where}: red-flag rule {alt.rule.id!r}: no scenario where this alternative alone makes it true: "
                 f"{describe_expr(alt.expr, guideline)} (when.{alt.where})"
             )
+    if PolicyCheck.HAZARD_VERIFICATION in checks:
+        failures.extend(hazard_verification_gaps(guideline, scenarios))
     for claim in guideline.guideline.claims:
         if by_claim.get(claim.id):
             continue
@@ -494,9 +602,11 @@ def hazard_log_markdown(rows: Sequence[HazardRow], title: str) -> str:
     """The hazard log as a Markdown document for a DCB0129-style safety case."""
     intro = (
         f"# Hazard log: {title}\n\n"
-        "Generated by `calfspec coverage`. One hazard per guideline rule: the rule is the control, "
-        "its positive and near-miss scenarios are the verification. Severity, likelihood and the "
-        "resulting risk rating are not computed here: the clinical safety officer assigns them. "
+        "Generated by `calfspec coverage`. One hazard per guideline rule (the rule is the control, "
+        "its positive and near-miss scenarios are the verification), the open-red-flag policy, and the "
+        "system-level hazards of guideline/hazards.yaml (each control with the scenarios, invariants and "
+        "`calfspec check` codes that verify it). The severity, likelihood and risk columns are empty on "
+        "purpose: the clinical safety officer assigns them (docs/clinical-safety.md). "
         "Scenarios stay `draft` until a registered clinician signs them (`calfspec review verify`).\n\n"
     )
     return intro + _markdown(HazardRow.HEADER, (r.cells() for r in rows))
