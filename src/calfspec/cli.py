@@ -38,6 +38,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "review": ("review", "review", "Clinical review: sign, verify and render scenarios."),
     "coverage": ("coverage", "coverage", "Traceability matrix, hazard log and coverage policy."),
     "bench": ("bench", "bench", "Measure the harness's cost against the implementation's own."),
+    "ids": ("ids", "ids", "List every guideline id (findings, pathways, advice, conditions, rules) with its label."),
+    "matrix": ("matrix", "matrix", "A conformance matrix of several implementations' JSON results."),
+    "config": ("config", "config", "Show the effective settings and where each came from."),
 }
 
 
@@ -77,13 +80,31 @@ def _version() -> str:
     "Docs: docs/implementing.md, docs/reviewing.md, docs/ci.md.",
 )
 @click.version_option(version=None, package_name="calfspec", message="calfspec %(version)s")
-def cli() -> None:
+@click.option(
+    "--config",
+    "config_file",
+    metavar="FILE|none",
+    default=None,
+    help="Settings file (default: the nearest calfspec.toml or pyproject.toml with [tool.calfspec]; "
+    "'none' ignores them). See `calfspec config`.",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None) -> None:
     """calfspec: guideline-as-code conformance testing for calf-pain triage.
 
     The guideline (guideline/) encodes two public calf-pain documents as typed
     data with provenance. calfspec runs any triage implementation against golden
     scenarios and safety invariants derived from it.
     """
+    from pathlib import Path
+
+    from .config import find_config, load_config
+
+    path = None if config_file == "none" else Path(config_file) if config_file else find_config()
+    settings = load_config(path)
+    # Settings become option defaults, so a flag given on the command line still wins.
+    ctx.default_map = settings.default_map()
+    ctx.meta["calfspec.config"] = settings
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -57,6 +57,16 @@ def bench(quick: bool, as_json: bool) -> None:
 
     The table goes to stderr. Missed targets are reported, never enforced: the
     exit status is 0 whatever the figures (a benchmark is not a timed test).
+
+    \b
+    Exit statuses:
+      0  measured (whatever the figures)
+      3  the benchmark itself failed (a bug)
+
+    \b
+    Examples:
+      calfspec bench --quick
+      calfspec bench --json > bench.json
     """
     argv = [*(["--quick"] if quick else []), *(["--json"] if as_json else [])]
     status = _bench_main()(argv)

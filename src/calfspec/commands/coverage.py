@@ -19,7 +19,6 @@ _POLICY_NAMES = (
     "red-flag-positive",
     "red-flag-negative",
     "red-flag-alternatives",
-    "hazard-verification",
     "interpretation-claims",
     "routine-positive",
     "all-claims",
@@ -61,8 +60,7 @@ _POLICY_NAMES = (
     type=click.Choice(_POLICY_NAMES),
     help="Coverage checks to enforce (repeatable). default = red-flag-positive, red-flag-negative, "
     "red-flag-alternatives (each alternative of a red flag's condition has a scenario where it alone "
-    "makes the rule true), hazard-verification (what each system hazard's controls name exists), "
-    "interpretation-claims; none = report only.",
+    "makes the rule true), interpretation-claims; none = report only.",
 )
 @click.option(
     "--scenarios",
@@ -96,6 +94,12 @@ def coverage(
     Exit statuses:
       0  the coverage policy is met
       1  it is not; each uncovered rule or claim is named with its file and line
+      4  an invalid guideline, scenario or result file, or an output that cannot be written
+
+    \b
+    Examples:
+      calfspec coverage --results out/result.json --markdown out/trace.md
+      calfspec coverage --hazard-log out/hazards.csv --policy none
     """
     from ..guideline import load_guideline
     from ..review.coverage import (

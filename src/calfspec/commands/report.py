@@ -23,7 +23,15 @@ _guideline_option = guideline_option(
 
 @click.group("report")
 def report() -> None:
-    """Work with JSON results: merge shard results, re-render reports."""
+    """Work with JSON results: merge shard results, re-render reports.
+
+    \b
+    Exit statuses: those of the subcommand (0 written, 4 an invalid result file or report path).
+
+    \b
+    Example:
+      calfspec report render out/result.json --report html:out/report.html
+    """
 
 
 @report.command("merge")
@@ -36,6 +44,11 @@ def merge(shards: tuple[Path, ...], reports: tuple[str, ...], guideline_dir: Pat
     The shards must share implementation, guideline, protocol and --repeat, and
     no scenario may be in two of them. The result is complete only if every
     shard is complete and all of 1/N..N/N are present.
+
+    \b
+    Exit statuses:
+      0  merged and written (whatever the verdicts in it)
+      4  a shard is missing or invalid, the shards do not fit together, or a report cannot be written
 
     \b
     Example:
@@ -66,6 +79,11 @@ def merge(shards: tuple[Path, ...], reports: tuple[str, ...], guideline_dir: Pat
 @_guideline_option
 def render(result: Path, reports: tuple[str, ...], guideline_dir: Path | None) -> None:
     """Re-render a JSON result in other formats (metrics are recomputed from its cases).
+
+    \b
+    Exit statuses:
+      0  written (whatever the verdicts in it)
+      4  the result file is missing or invalid, or a report cannot be written
 
     \b
     Example:

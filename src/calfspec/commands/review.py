@@ -82,7 +82,14 @@ def review() -> None:
 
     A sign-off binds a reviewer's decision to a digest of the parsed scenario and
     the guideline claims it cites, and is signed with the reviewer's SSH key
-    (``ssh-keygen -Y sign``). See docs/reviewing.md.
+    (`ssh-keygen -Y sign`). See docs/reviewing.md.
+
+    \b
+    Exit statuses: those of the subcommand (see each one's --help).
+
+    \b
+    Example:
+      calfspec review verify --require approved
     """
 
 
@@ -100,6 +107,7 @@ def review() -> None:
     type=click.Choice(["approved", "changes_requested"]),
     default="approved",
     show_default=True,
+    help="Your verdict on the scenario as it is now.",
 )
 @click.option("--comment", default=None, help="Why; required in spirit for changes_requested.")
 @click.option(
@@ -125,7 +133,17 @@ def sign(
     """Sign SCENARIO... (ids or file paths) as they are now, one record each.
 
     The record goes to the sign-offs folder as
-    ``<scenario>.<reviewer>.<date>.json``; the scenario file is not changed.
+    `<scenario>.<reviewer>.<date>.json`; the scenario file is not changed.
+
+    \b
+    Exit statuses:
+      0  every record was written
+      4  an unknown scenario or reviewer, a key ssh-keygen cannot use, ssh-keygen
+         missing (apt-get install openssh-client), or this exact content already signed
+
+    \b
+    Example:
+      calfspec review sign dvt-long-flight-left-calf-swollen-warm --reviewer dr-a --key ~/.ssh/id_ed25519
     """
     from ..errors import InputError
     from ..guideline import load_guideline
@@ -241,6 +259,11 @@ def verify(
          scenario or record is named with the reason
       4  the reviewers registry is missing or malformed, or a scenario or the
          guideline cannot be loaded
+
+    \b
+    Examples:
+      calfspec review verify
+      calfspec review verify --require approved --quorum 2 --json
     """
     from ..guideline import load_guideline
     from ..review.store import load_records, load_registry
@@ -358,7 +381,18 @@ def render(
     reviewers_file: Path | None,
     signoffs_dir: Path | None,
 ) -> None:
-    """Write the reviewer pack: each scenario beside its sources, rules and reference answer."""
+    """Write the reviewer pack: each scenario beside its sources, rules and reference answer.
+
+    \b
+    Exit statuses:
+      0  written
+      4  a scenario, the guideline or the registry cannot be loaded, or --out cannot be written
+
+    \b
+    Examples:
+      calfspec review render --out pack.html
+      calfspec review render --out pack.md
+    """
     from ..guideline import load_guideline
     from ..review.render import render_pack
     from ..review.store import load_records, load_registry, write_output

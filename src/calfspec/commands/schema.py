@@ -37,6 +37,11 @@ def schema(check_only: bool, out_dir: Path | None, guideline_dir: Path | None) -
     \b
     Exit statuses: 0 up to date (or written), 1 a committed schema is stale,
     missing or extra (--check), 4 invalid guideline.
+
+    \b
+    Examples:
+      calfspec schema --check
+      calfspec schema --out my-schemas/
     """
     from ..guideline import data_dir, load_guideline
     from ..schemas import generate_schemas

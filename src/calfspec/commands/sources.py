@@ -14,7 +14,15 @@ from ._options import guideline_option, sources_option
 
 @click.group("sources")
 def sources() -> None:
-    """Inspect the source documents the guideline is built from."""
+    """Inspect the source documents the guideline is built from.
+
+    \b
+    Exit statuses: those of the subcommand (see `calfspec sources coverage --help`).
+
+    \b
+    Example:
+      calfspec sources coverage --sources ../shared/seeds
+    """
 
 
 @sources.command("coverage")
@@ -38,6 +46,10 @@ def coverage(sources_dir: Path, guideline_dir: Path | None, as_json: bool, fail_
     \b
     Exit statuses: 0 every document at or above --fail-under, 1 below it,
     4 invalid guideline or unreadable source text.
+
+    \b
+    Example:
+      calfspec sources coverage --sources ../shared/seeds --fail-under 90
     """
     from ..guideline import load_guideline
     from ..sources import coverage as measure
