@@ -184,6 +184,7 @@ def measure_in_process(
 
     from calfspec.adapters import load_implementation
     from calfspec.runner import RunOptions, run_case
+    from calfspec.session import started
 
     requests = _requests(scenarios)
     calls = _cycle(requests, sizes.in_process_calls)
@@ -197,26 +198,18 @@ def measure_in_process(
         return (time.perf_counter() - started) / len(calls) * 1e6
 
     async def adapter() -> float:
-        impl = load_implementation("python:bench_impls:reference")
-        await impl.start()
-        try:
-            started = time.perf_counter()
+        async with started(load_implementation("python:bench_impls:reference")) as impl:
+            t0 = time.perf_counter()
             for request in calls:
                 await impl.triage(request, 30.0)
-            return (time.perf_counter() - started) / len(calls) * 1e6
-        finally:
-            await impl.close()
+            return (time.perf_counter() - t0) / len(calls) * 1e6
 
     async def runner() -> float:
-        impl = load_implementation("python:bench_impls:reference")
-        await impl.start()
-        try:
-            started = time.perf_counter()
+        async with started(load_implementation("python:bench_impls:reference")) as impl:
+            t0 = time.perf_counter()
             for loaded in cases:
                 await run_case(impl, loaded, guideline, options)
-            return (time.perf_counter() - started) / len(cases) * 1e6
-        finally:
-            await impl.close()
+            return (time.perf_counter() - t0) / len(cases) * 1e6
 
     for request in requests:  # warm-up: first calls fill caches in the rules and in pydantic
         reference(request)
@@ -256,15 +249,14 @@ def measure_in_process(
 def measure_jsonl(requests: Sequence[TriageRequest], sizes: Sizes) -> Measurement:
     """Cases/s over ``cmd:`` (one long-running process) against one process per case."""
     from calfspec.adapters import load_implementation
+    from calfspec.session import started
 
     script = HERE / "trivial_jsonl.py"
     calls = _cycle(requests, sizes.jsonl_cases)
 
     async def once() -> float:
         # A closed cmd: adapter stays closed, so every round gets its own (and its own process).
-        impl = load_implementation(f"cmd:{sys.executable} {script}")
-        await impl.start()
-        try:
+        async with started(load_implementation(f"cmd:{sys.executable} {script}")) as impl:
             # Warm up: the first case waits for the process and the handshake.
             await impl.triage(calls[0], 30.0)
             queue = iter(calls)
@@ -273,13 +265,11 @@ def measure_jsonl(requests: Sequence[TriageRequest], sizes: Sizes) -> Measuremen
                 for request in queue:
                     await impl.triage(request, 30.0)
 
-            started = time.perf_counter()
+            t0 = time.perf_counter()
             async with asyncio.TaskGroup() as tg:
                 for _ in range(JSONL_IN_FLIGHT):
                     tg.create_task(worker())
-            return len(calls) / (time.perf_counter() - started)
-        finally:
-            await impl.close()
+            return len(calls) / (time.perf_counter() - t0)
 
     harness = max(_run(once()) for _ in range(sizes.rounds))
 
@@ -289,12 +279,12 @@ def measure_jsonl(requests: Sequence[TriageRequest], sizes: Sizes) -> Measuremen
         '{"type": "bye"}\n'
         for r in _cycle(requests, sizes.jsonl_process_cases)
     ]
-    started = time.perf_counter()
+    t0 = time.perf_counter()
     for text in lines:
         done = subprocess.run([sys.executable, str(script)], input=text, capture_output=True, text=True, check=True)
         if '"decision"' not in done.stdout:
             raise RuntimeError(f"trivial_jsonl.py gave no decision: {done.stdout!r} {done.stderr!r}")
-    baseline = len(lines) / (time.perf_counter() - started)
+    baseline = len(lines) / (time.perf_counter() - t0)
     return Measurement(
         key="jsonl",
         title="JSON lines: cmd:",

@@ -32,7 +32,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -81,13 +80,38 @@ _Pos = tuple[int, int, Any]
 a ``{key: (key_line, key_col, child)}`` dict for a mapping, a list of children for a sequence."""
 
 
-@dataclass(frozen=True)
 class YamlDoc:
-    """A parsed YAML document: plain data plus the position of every node."""
+    """A parsed YAML document: plain data plus the position of every node.
 
-    path: str
-    data: Any
-    tree: _Pos
+    :meth:`light` gives a copy that keeps only the text and finds positions
+    again when first asked: what a loader keeps for thousands of files.
+    """
+
+    __slots__ = ("_text", "_tree", "data", "path")
+
+    def __init__(self, path: str, data: Any, tree: _Pos | None = None, *, text: str | None = None) -> None:
+        if tree is None and text is None:
+            raise ValueError("a YamlDoc needs its position tree or its text")
+        self.path = path
+        self.data = data
+        self._tree = tree
+        self._text = text
+
+    def __repr__(self) -> str:
+        return f"YamlDoc(path={self.path!r})"
+
+    @property
+    def tree(self) -> _Pos:
+        """The position tree: ``(line, col, kids)`` for the document's root node."""
+        if self._tree is None:
+            assert self._text is not None
+            self._tree = load_yaml_text(self._text, self.path)._tree
+        assert self._tree is not None
+        return self._tree
+
+    def light(self) -> YamlDoc:
+        """This document without its data or positions; :meth:`locate` parses the text again on first use."""
+        return YamlDoc(self.path, None, text=self._text) if self._text is not None else self
 
     def locate(self, loc: Sequence[int | str]) -> tuple[int | None, int | None]:
         """Best 1-based (line, col) for a pydantic-style ``loc`` path.
@@ -358,7 +382,6 @@ def _libyaml_limits_nesting() -> bool:
 
 
 if LIBYAML:
-
     from yaml.cyaml import CParser
 
     class _CParser(CParser):  # type: ignore[misc]
@@ -498,7 +521,7 @@ def load_yaml_text(text: str, path: str = "<string>") -> YamlDoc:
     finally:
         if parser is not None:
             parser.dispose()
-    return YamlDoc(path=path, data=data, tree=tree)
+    return YamlDoc(path, data, tree, text=text)
 
 
 def load_yaml(path: str | Path) -> YamlDoc:

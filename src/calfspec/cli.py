@@ -107,10 +107,23 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     ctx.meta["calfspec.config"] = settings
 
 
+def _sigterm_interrupts() -> None:
+    """SIGTERM before the run starts (loading files takes a second) is an interrupt: exit 2, not 143."""
+    import signal
+    import threading
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI and turn calfspec errors into exit statuses."""
     from .errors import CalfspecError, InputError
 
+    _sigterm_interrupts()
     try:
         return cli.main(args=argv, prog_name="calfspec", standalone_mode=False)
     except click.exceptions.Abort:

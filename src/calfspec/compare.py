@@ -313,6 +313,16 @@ def load_run_result(path: str | Path) -> RunResult:
             col=exc.colno,
             hint="the file may be truncated or not a calfspec JSON report",
         ) from None
+    except (ValueError, RecursionError) as exc:
+        # json raises these for what it cannot hold: nesting deeper than Python's stack, or an
+        # integer longer than Python's int-to-string limit (4300 digits). A calfspec result has neither.
+        why = "nested too deeply" if isinstance(exc, RecursionError) else f"a value JSON cannot hold here ({exc})"
+        raise InputError(
+            f"not a calfspec result: {why}",
+            code="result-not-json",
+            path=str(p),
+            hint="pass the file written by --report json:FILE; this one was not written by calfspec",
+        ) from None
     if not isinstance(data, dict) or data.get("kind") != "calfspec-result":
         raise InputError(
             'not a calfspec result (expected "kind": "calfspec-result")',
@@ -334,6 +344,13 @@ def load_run_result(path: str | Path) -> RunResult:
         )
     try:
         return RunResult.model_validate(data)
+    except RecursionError:
+        raise InputError(
+            "not a calfspec result: nested too deeply",
+            code="result-not-json",
+            path=str(p),
+            hint="pass the file written by --report json:FILE; this one was not written by calfspec",
+        ) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"

@@ -198,6 +198,9 @@ class ImplementationError(CalfspecError, RuntimeError):
 
     default_code = "implementation-error"
 
+    raw: str | None = None
+    """The raw reply text of the failing round, when there was one (kept for audit)."""
+
 
 class InternalError(CalfspecError, RuntimeError):
     """A bug in calfspec itself. Please report it with the command you ran."""

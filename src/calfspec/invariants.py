@@ -27,7 +27,6 @@ for users' own tests.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from abc import ABC, abstractmethod
@@ -49,8 +48,8 @@ from .models.scenario import Covers, Expectations, Scenario, UrgencyRange
 from .models.triage import FindingState, Presentation, Side, TriageDecision, TriageRequest
 from .models.urgency import Urgency
 from .rules import Truth, evaluate, evaluate_rules, open_questions
-from .runner import answer_request, ask
 from .scenarios import with_answers
+from .session import Conversation, ImplementationLoop, ask, converse
 from .strategies import DISTRACTORS, narrative_for, patient_answers, requests, satisfying, swap_laterality
 
 __all__ = [
@@ -102,50 +101,6 @@ class Case:
     """How the second request was made from the first, in words (empty for single requests)."""
 
 
-@dataclass(frozen=True)
-class Conversation:
-    """One request and the follow-up rounds it took, as the runner would hold them."""
-
-    exchanges: tuple[Exchange, ...]
-
-    @property
-    def request(self) -> TriageRequest:
-        """The first request."""
-        return self.exchanges[0].request
-
-    @property
-    def final_request(self) -> TriageRequest:
-        """The request the final decision answered (with every answer so far)."""
-        return self.exchanges[-1].request
-
-    @property
-    def decision(self) -> TriageDecision:
-        """The final decision."""
-        decision = self.exchanges[-1].decision
-        assert decision is not None, "a conversation only holds answered exchanges"
-        return decision
-
-    @property
-    def answers(self) -> dict[str, FindingState | Side]:
-        """Every question the harness answered, with the answer (``unknown`` = "not sure").
-
-        Keys are finding ids, ``side`` (answered with a :class:`Side`) and ``pregnant``.
-        """
-        out: dict[str, FindingState | Side] = {}
-        for exchange in self.exchanges:
-            out.update({q: Side(v) if q == "side" else FindingState(v) for q, v in exchange.answered.items()})
-        return out
-
-
-def _askable(question: str, request: Presentation, guideline: GuidelineIndex) -> bool:
-    """Whether the simulated patient can answer ``question``: a fact ``request`` leaves unknown."""
-    if question == "side":
-        return request.side is Side.UNKNOWN
-    if question == "pregnant":
-        return request.pregnant is FindingState.UNKNOWN
-    return question in guideline.findings and request.state(question) is FindingState.UNKNOWN
-
-
 class Session:
     """One example's dealings with the implementation: calls, follow-up rounds, the patient's answers.
 
@@ -193,32 +148,21 @@ class Session:
     async def converse(self, request: TriageRequest) -> Conversation:
         """Ask, answer the questions the system asks about unknown facts, ask again.
 
-        Stops when the system asks nothing new, or after ``max_rounds`` follow-ups.
+        The conversation loop is :func:`calfspec.session.converse`, the one the
+        runner uses; the patient's answers are drawn. A conversation that ends
+        without a final decision (a failing round, or still asking after
+        ``max_rounds`` follow-ups) raises its :class:`ImplementationError`.
         """
-        exchanges: list[Exchange] = []
-        answered: dict[str, FindingState | Side] = {}
-        current = request
-        for round_no in range(self.max_rounds + 1):
-            decision, raw = await self._decide(current)
-            new = {
-                q: self.answer(q, request)
-                for q in decision.questions
-                if q not in answered and _askable(q, request, self.guideline)
-            }
-            last = not new or round_no == self.max_rounds
-            exchanges.append(
-                Exchange(
-                    request=current,
-                    decision=decision,
-                    raw_reply=raw,
-                    answered={} if last else {k: v.value for k, v in new.items()},
-                )
-            )
-            if last:
-                break
-            answered.update(new)
-            current = answer_request(request, answered, self.guideline)
-        conversation = Conversation(tuple(exchanges))
+        conversation = await converse(
+            self.impl,
+            request,
+            self.guideline,
+            timeout=self.timeout,
+            max_rounds=self.max_rounds,
+            answer=lambda question: self.answer(question, request),
+        )
+        if conversation.error is not None:
+            raise conversation.error
         self.conversations.append(conversation)
         return conversation
 
@@ -803,47 +747,36 @@ def _size(v: Violation) -> tuple[int, int, int]:
 
 @dataclass
 class Fuzzer:
-    """Runs invariants against one implementation on an event loop it owns.
+    """Runs invariants against one implementation through an :class:`~calfspec.session.ImplementationLoop`.
 
     Use as a context manager: the implementation is started once on entry and
-    closed on exit, also on Ctrl-C. :meth:`check` is synchronous (hypothesis
-    tests are); each implementation call runs on the fuzzer's loop.
+    closed on exit, also on Ctrl-C; a ``start()`` that fails is an
+    :class:`~calfspec.errors.ImplementationError` (code
+    ``implementation-start-failed``). Pass ``shared``, an already started
+    loop, to search with an implementation someone else owns (the pytest
+    plugin's, shared with its scenarios); the fuzzer then neither starts nor
+    closes it. :meth:`check` is synchronous (hypothesis tests are).
     """
 
     impl: Implementation
     guideline: GuidelineIndex
     options: FuzzOptions = field(default_factory=FuzzOptions)
-    _loop: asyncio.AbstractEventLoop | None = field(default=None, init=False, repr=False)
+    shared: ImplementationLoop | None = None
+    _loop: ImplementationLoop | None = field(default=None, init=False, repr=False)
 
     def __enter__(self) -> Fuzzer:
-        self._loop = asyncio.new_event_loop()
-        try:
-            self._loop.run_until_complete(self.impl.start())
-        except BaseException:
-            self._loop.close()
-            self._loop = None
-            raise
+        if self.shared is not None:
+            self._loop = self.shared
+        else:
+            self._loop = ImplementationLoop(self.impl).__enter__()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        loop = self._loop
-        if loop is None:
-            return
-        try:
-            # A Ctrl-C lands in the middle of a call: cancel it, and let it clean up,
-            # before the implementation is closed.
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.wait(pending))
-            loop.run_until_complete(self.impl.close())
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
+        loop, self._loop = self._loop, None
+        if loop is not None and loop is not self.shared:
             loop.close()
-            self._loop = None
 
     def check(self, invariant: Invariant) -> InvariantReport:
         """Search for a case breaking ``invariant``; shrink the first one found."""
@@ -883,7 +816,7 @@ class Fuzzer:
             )
             kind = invariant.violation_kind
             try:
-                problems = loop.run_until_complete(invariant.check(case, session))
+                problems = loop.run(invariant.check(case, session))
             except ImplementationError as exc:
                 kind, problems = ViolationKind.ERROR, [exc.message]
             if problems:

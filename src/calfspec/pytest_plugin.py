@@ -34,8 +34,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    import asyncio
-
     from _pytest._code.code import TerminalRepr
 
     from .adapters.base import Implementation
@@ -44,6 +42,7 @@ if TYPE_CHECKING:
     from .models.results import CaseResult
     from .runner import RunOptions
     from .scenarios import LoadedScenario
+    from .session import ImplementationLoop
 
 __all__ = [
     "CalfspecRun",
@@ -59,9 +58,6 @@ _RUN_KEY = pytest.StashKey["CalfspecRun"]()
 
 _SUITE_NAME = "calfspec"
 """Node id of the virtual collector holding the scenario items: ``calfspec::<scenario-id>``."""
-
-_CLOSE_TIMEOUT_S = 10.0
-"""How long closing the implementation may take at the end of the session."""
 
 _CITATIONS_SHOWN = 2
 """Citations shown per claim in a failure; the rest are counted (the guideline has them all)."""
@@ -263,7 +259,7 @@ class CalfspecRun:
         self.scenarios: list[LoadedScenario] = []
         self.invariants: list[Invariant] = []
         self._fuzzer: Fuzzer | None = None
-        self._fuzzer_error: str | None = None
+        self._session: ImplementationLoop | None = None
         self.finished: list[CaseResult] = []
         self.unanswered = 0
         """Items that errored with no judged result (start failure, calfspec crash): errors in the summary."""
@@ -271,7 +267,6 @@ class CalfspecRun:
         self._guideline: GuidelineIndex | None = None
         self._impl: Implementation | None = None
         self._options: RunOptions | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._start_error: str | None = None
         self._order: list[ScenarioItem] = []
         self._position: dict[str, int] = {}
@@ -354,29 +349,27 @@ class CalfspecRun:
         self._ensure_started()
         return self._start_error
 
-    def _ensure_started(self) -> asyncio.AbstractEventLoop:
-        if self._loop is not None:
-            return self._loop
-        import asyncio
-
-        from .errors import CalfspecError
+    def _ensure_started(self) -> ImplementationLoop | None:
+        """The session's one started implementation (shared by scenarios and invariants), or None."""
+        if self._session is not None or self._start_error is not None:
+            return self._session
+        from .errors import ImplementationError
+        from .session import ImplementationLoop
 
         assert self._impl is not None, "CalfspecRun.load() was not called"
-        self._loop = asyncio.new_event_loop()
         try:
-            self._loop.run_until_complete(self._impl.start())
-        except CalfspecError as exc:
-            self._start_error = getattr(exc, "message", str(exc))
-        except Exception as exc:  # containment: a broken implementation must not crash pytest
-            self._start_error = f"{type(exc).__name__}: {exc}"
-        return self._loop
+            self._session = ImplementationLoop(self._impl).__enter__()
+        except ImplementationError as exc:  # containment: a broken implementation must not crash pytest
+            self._start_error = exc.message
+        return self._session
 
     def _run_batch(self, item: ScenarioItem) -> None:
         import asyncio
 
         from .runner import run_case
 
-        loop = self._ensure_started()
+        session = self._ensure_started()
+        assert session is not None, "setup() checks start_error first"
         assert self._options is not None
         impl, options, guideline = self._impl, self._options, self.guideline
         assert impl is not None
@@ -396,66 +389,41 @@ class CalfspecRun:
                 *(run_case(impl, it.loaded, guideline, options) for it in batch), return_exceptions=True
             )
 
-        for it, outcome in zip(batch, loop.run_until_complete(run_all()), strict=True):
+        for it, outcome in zip(batch, session.run(run_all()), strict=True):
             if isinstance(outcome, (KeyboardInterrupt, SystemExit)):
                 raise outcome
             self._results[it.loaded.id] = outcome
 
     def check_invariant(self, invariant: Invariant) -> InvariantReport:
         """Search one invariant with the session's fuzzer (started at the first invariant)."""
-        from .adapters import load_implementation
-        from .errors import CalfspecError
         from .invariants import Fuzzer, FuzzOptions
 
-        if self._fuzzer is None and self._fuzzer_error is None:
-            # The fuzzer owns its event loop and started implementation (calfspec.invariants
-            # offers no way to share ours), so invariants get a second instance of the
-            # implementation, started once here and closed at the end of the session.
+        session = self._ensure_started()
+        if session is None:
+            raise _StartFailed(self._start_error or "unknown cause")
+        if self._fuzzer is None:
+            # The same started implementation as the scenarios: one instance per session.
             option = self.config.getoption
             options = FuzzOptions(
                 examples=option("calfspec_examples"), seed=option("calfspec_seed"), timeout=option("calfspec_timeout")
             )
-            try:
-                fuzzer = Fuzzer(load_implementation(self.spec, self.guideline), self.guideline, options)
-                self._fuzzer = fuzzer.__enter__()
-            except CalfspecError as exc:
-                self._fuzzer_error = getattr(exc, "message", str(exc))
-            except Exception as exc:  # containment, as for the scenarios
-                self._fuzzer_error = f"{type(exc).__name__}: {exc}"
-        if self._fuzzer is None:
-            raise _StartFailed(self._fuzzer_error or "unknown cause")
+            self._fuzzer = Fuzzer(session.impl, self.guideline, options, shared=session).__enter__()
         return self._fuzzer.check(invariant)
 
     def close(self) -> None:
-        """Close the implementation(s) and the loop; safe to call more than once."""
+        """Close the implementation and its loop; safe to call more than once."""
         fuzzer, self._fuzzer = self._fuzzer, None
         if fuzzer is not None:
-            try:
-                fuzzer.__exit__(None, None, None)
-            except Exception as exc:  # report it, but never turn a finished run into a crash
-                self.config.issue_config_time_warning(
-                    pytest.PytestWarning(f"calfspec: closing {self.implementation_name} failed: {exc}"), stacklevel=2
-                )
-        loop, self._loop = self._loop, None
-        if loop is None:
+            fuzzer.__exit__(None, None, None)  # shared: closes nothing of its own
+        session, self._session = self._session, None
+        if session is None:
             return
-        import asyncio
-
         try:
-            if self._impl is not None and self._start_error is None:
-                loop.run_until_complete(asyncio.wait_for(self._impl.close(), _CLOSE_TIMEOUT_S))
+            session.close()
         except Exception as exc:  # report it, but never turn a finished run into a crash
             self.config.issue_config_time_warning(
                 pytest.PytestWarning(f"calfspec: closing {self.implementation_name} failed: {exc}"), stacklevel=2
             )
-        finally:
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
 
     # -- reporting -------------------------------------------------------------
 

@@ -5,39 +5,41 @@ The runner owns everything that must hold whatever the implementation does:
 * each case gets its own timeout, and a misbehaving implementation (crash,
   hang, garbage, schema violation, unknown ids, an exception) becomes an
   *error* verdict for that case, never a pass and never a crash of calfspec;
+  the error keeps its stable code (``CaseResult.error_code``);
 * cases run concurrently up to a limit; results arrive through a callback as
   they finish, so an interrupted run keeps every finished case;
-* when a decision carries ``questions``, the harness answers those the
-  scenario knows (``reveal_on_ask``) and asks again, up to ``max_rounds``;
-  what the scenario leaves unknown stays unknown. The transcript is kept.
+* the conversation (follow-up questions answered from ``reveal_on_ask``, "not
+  sure" for what the scenario does not know) is :func:`calfspec.session.converse`;
+  a system that still asks new questions when the rounds run out gets an
+  error, never a verdict on its provisional answer;
+* the implementation is started and closed by :func:`calfspec.session.started`;
+* a case the implementation was given up on before it was sent (the ``cmd:``
+  adapter's circuit breaker) is *not run*, not an error of the implementation;
+* ``case_id`` in the request is opaque (:func:`case_id`): no scenario id,
+  title or tag reaches the implementation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .adapters.base import Implementation
-from .errors import CalfspecError, ImplementationError, InputError
+from .errors import ImplementationError, InputError
 from .guideline import GuidelineIndex
-from .judge import judge, validate_decision
-from .models.results import CaseResult, Exchange, Verdict
-from .models.triage import FindingState, Side, TriageDecision, TriageRequest
-from .scenarios import LoadedScenario, with_answers
+from .judge import judge
+from .models.results import CaseResult, Exchange, NotRun, Verdict
+from .models.triage import FindingState, Side, TriageRequest
+from .scenarios import LoadedScenario
+from .session import answer_request, ask, converse, note_sigint, started, stdout_to_stderr
 
-__all__ = ["RunOptions", "answer_request", "ask", "build_request", "run_case", "run_cases"]
+__all__ = ["NOT_SENT_CODE", "RunOptions", "answer_request", "ask", "build_request", "case_id", "run_case", "run_cases"]
 
-_GRACE_S = 2.0
-"""Backstop beyond the adapter's own timeout before the runner cancels a call."""
-
-
-_ANSWER_WORDS: dict[FindingState | Side, str] = {
-    FindingState.PRESENT: "yes",
-    FindingState.ABSENT: "no",
-    FindingState.UNKNOWN: "not sure",
-}
+NOT_SENT_CODE = "implementation-gave-up"
+"""Code of the adapter error meaning "given up on: this case was never sent"."""
 
 
 @dataclass(frozen=True)
@@ -66,24 +68,15 @@ class RunOptions:
             raise InputError("; ".join(problems), code="invalid-run-options")
 
 
-def answer_request(
-    request: TriageRequest,
-    answered: Mapping[str, FindingState | Side],
-    guideline: GuidelineIndex | None = None,
-) -> TriageRequest:
-    """The next round's request: the answered facts filled in, and, for systems that read
-    text, the answers appended to the narrative in plain words."""
-    if not answered:
-        return request
-    filled = with_answers(request, answered)
-    narrative = request.narrative
-    if narrative is not None:
-        words = []
-        for key, value in answered.items():
-            label = guideline.findings[key].label if guideline and key in guideline.findings else key
-            words.append(f"{label}: {_ANSWER_WORDS.get(value, value.value)}")
-        narrative = f"{narrative}\n\nAnswers to your questions: " + "; ".join(words) + "."
-    return filled.model_copy(update={"narrative": narrative})
+def case_id(scenario_id: str, repeat: int = 0, perturbation: str | None = None) -> str:
+    """The opaque, stable ``case_id`` sent for a scenario and repeat: 16 hex digits of a sha256.
+
+    Scenario ids name the expected answer (``dvt-...``); a wrapper that forwards
+    the request to a chat model must not see them. The hash is stable so that
+    response caches and logs line up across runs.
+    """
+    key = f"calfspec-case\0{scenario_id}\0{repeat}" + (f"\0{perturbation}" if perturbation else "")
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def build_request(
@@ -98,7 +91,7 @@ def build_request(
     first = TriageRequest(
         **s.presentation.model_dump(),
         narrative=s.narrative,
-        case_id="#".join([s.id, *([loaded.perturbation] if loaded.perturbation else []), *([str(repeat)] if repeat else [])]),
+        case_id=case_id(s.id, repeat, getattr(loaded, "perturbation", None)),
     )
     return answer_request(first, answered or {}, guideline)
 
@@ -129,40 +122,31 @@ def _error_result(
     loaded: LoadedScenario,
     repeat: int,
     request: TriageRequest,
-    message: str,
-    transcript: list[Exchange],
-    started: float,
+    error: ImplementationError,
+    transcript: Sequence[Exchange],
+    started_at: float,
 ) -> CaseResult:
     return _case_result(
         loaded,
         repeat,
-        started,
+        started_at,
         verdict=Verdict.ERROR,
-        error=f"case {loaded.id}: {message}",
+        error=f"case {loaded.id}: {error.message}",
+        error_code=error.code,
         request=request,
         transcript=tuple(transcript),
         raw_reply=transcript[-1].raw_reply if transcript else None,
     )
 
 
-async def ask(impl: Implementation, request: TriageRequest, timeout: float) -> tuple[TriageDecision, str | None]:
-    """One call to the implementation, contained: anything but a decision in time is an ImplementationError."""
-    try:
-        # A timeout scope, not wait_for: no extra task per call, and a TimeoutError the
-        # implementation raises itself is not mistaken for the backstop firing.
-        async with asyncio.timeout(timeout + _GRACE_S) as scope:
-            reply = await impl.triage(request, timeout)
-    except TimeoutError as exc:
-        if not scope.expired():
-            raise ImplementationError(f"implementation raised TimeoutError: {exc}") from exc
-        raise ImplementationError(f"no answer within the {timeout:g} s timeout", code="timeout") from None
-    except CalfspecError:
-        raise
-    except (Exception, SystemExit) as exc:
-        # SystemExit too: an in-process implementation calling sys.exit(0) would otherwise
-        # end calfspec with status 0 and no report, a silent pass.
-        raise ImplementationError(f"implementation raised {type(exc).__name__}: {exc}") from exc
-    return reply.decision, reply.raw
+def _answers_from(loaded: LoadedScenario) -> Callable[[str], FindingState | Side]:
+    known = loaded.scenario.reveal_on_ask
+
+    def answer(question: str) -> FindingState | Side:
+        # What the scenario does not know, the patient is not sure about.
+        return known.get(question, Side.UNKNOWN if question == "side" else FindingState.UNKNOWN)
+
+    return answer
 
 
 async def run_case(
@@ -174,52 +158,39 @@ async def run_case(
 ) -> CaseResult:
     """Run one scenario once, with follow-up rounds, and judge the final decision."""
     s = loaded.scenario
-    started = time.perf_counter()
-    answered: dict[str, FindingState | Side] = {}
-    transcript: list[Exchange] = []
-    decision: TriageDecision | None = None
-    raw: str | None = None
-    for round_no in range(options.max_rounds + 1):
-        request = build_request(loaded, repeat=repeat, answered=answered, guideline=guideline)
-        t0 = time.perf_counter()
-        try:
-            decision, raw = await ask(impl, request, options.timeout)
-            validate_decision(decision, guideline)
-        except ImplementationError as exc:
-            transcript.append(
-                Exchange(
-                    request=request, decision=decision, raw_reply=raw, elapsed_ms=(time.perf_counter() - t0) * 1000
-                )
-            )
-            return _error_result(loaded, repeat, request, exc.message, transcript, started)
-        new = {q: s.reveal_on_ask[q] for q in decision.questions if q in s.reveal_on_ask and q not in answered}
-        transcript.append(
-            Exchange(
-                request=request,
-                decision=decision,
-                raw_reply=raw,
-                answered={k: v.value for k, v in new.items()},
-                elapsed_ms=(time.perf_counter() - t0) * 1000,
-            )
-        )
-        if not new or round_no == options.max_rounds:
-            break
-        answered.update(new)
-    assert decision is not None
+    started_at = time.perf_counter()
+    first = build_request(loaded, repeat=repeat)
+    conversation = await converse(
+        impl,
+        first,
+        guideline,
+        timeout=options.timeout,
+        max_rounds=options.max_rounds,
+        answer=_answers_from(loaded),
+    )
+    transcript = conversation.exchanges
+    if conversation.error is not None:
+        return _error_result(loaded, repeat, transcript[-1].request, conversation.error, transcript, started_at)
+    decision = conversation.decision
     verdict = judge(s.expect, decision, guideline)
     return _case_result(
         loaded,
         repeat,
-        started,
+        started_at,
         verdict=verdict.verdict,
         severity=verdict.severity,
         failures=verdict.failures,
         given=decision.urgency,
-        request=transcript[0].request,
+        request=first,
         decision=decision,
-        raw_reply=raw,
-        transcript=tuple(transcript) if len(transcript) > 1 else (),
+        raw_reply=conversation.raw,
+        transcript=transcript if len(transcript) > 1 else (),
     )
+
+
+def _never_sent(result: CaseResult) -> bool:
+    """An error in the first round, before anything was sent: the adapter had given up."""
+    return result.error_code == NOT_SENT_CODE and len(result.transcript) <= 1 and result.decision is None
 
 
 async def run_cases(
@@ -228,16 +199,39 @@ async def run_cases(
     guideline: GuidelineIndex,
     options: RunOptions,
     on_result: Callable[[CaseResult], None] | None = None,
+    on_not_run: Callable[[NotRun], None] | None = None,
+    on_revised: Callable[[CaseResult], None] | None = None,
 ) -> list[CaseResult]:
     """Run every scenario ``options.repeat`` times; results in scenario order.
 
     The implementation is started before the first case and closed after the
     last, also when the run is cancelled (Ctrl-C), so no child process is left
-    behind. ``on_result`` sees each result as soon as it is judged; a caller
-    that keeps them keeps everything finished before an interruption.
+    behind (:func:`calfspec.session.started`). One that cannot start makes every
+    case an error. ``on_result`` sees each result as soon as it is judged; a
+    caller that keeps them keeps everything finished before an interruption.
+
+    With ``on_not_run``, cases the implementation was given up on before they
+    were sent go to it instead of the results; without it they stay in the
+    results as errors (never dropped). Output an in-process implementation
+    prints goes to stderr while the cases run.
+
+    An adapter that finds out only later that an answer was contradicted (the
+    ``cmd:`` adapter's second answer for one id) names those cases in
+    ``protocol_violations()``; after closing it, each such result is replaced by
+    an error (code ``protocol-error``) in the returned list and handed to
+    ``on_revised``, which replaces the result ``on_result`` saw.
     """
     sem = asyncio.Semaphore(max(1, options.concurrency))
     results: list[CaseResult] = []
+
+    def deliver(result: CaseResult) -> None:
+        if on_not_run is not None and _never_sent(result):
+            cause = (result.error or "").removeprefix(f"case {result.scenario_id}: ")
+            on_not_run(NotRun(scenario_id=result.scenario_id, repeat=result.repeat, reason=cause))
+            return
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
 
     async def one(loaded: LoadedScenario, repeat: int) -> None:
         async with sem:
@@ -245,41 +239,58 @@ async def run_cases(
             # otherwise run every queued case before Ctrl-C or SIGTERM could cancel the run.
             await asyncio.sleep(0)
             result = await run_case(impl, loaded, guideline, options, repeat)
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
+        deliver(result)
 
-    try:
+    with note_sigint(), stdout_to_stderr():
         try:
-            await impl.start()
-        except CalfspecError:
-            raise
-        except (Exception, SystemExit) as exc:
-            raise ImplementationError(f"{type(exc).__name__}: {exc}") from exc
-    except ImplementationError as exc:
-        # The implementation cannot even start: every case is an error, none a pass.
-        for repeat in range(options.repeat):
-            for loaded in scenarios:
-                result = _error_result(
-                    loaded,
-                    repeat,
-                    build_request(loaded, repeat=repeat),
-                    f"implementation failed to start: {exc.message}",
-                    [],
-                    time.perf_counter(),
-                )
-                results.append(result)
-                if on_result is not None:
-                    on_result(result)
-        await asyncio.shield(impl.close())
-        return results
-    try:
-        async with asyncio.TaskGroup() as tg:
+            async with started(impl), asyncio.TaskGroup() as tg:
+                for repeat in range(options.repeat):
+                    for loaded in scenarios:
+                        tg.create_task(one(loaded, repeat))
+        except ImplementationError as exc:
+            if exc.code != "implementation-start-failed":
+                raise
+            # The implementation cannot even start: every case is an error, none a pass.
             for repeat in range(options.repeat):
                 for loaded in scenarios:
-                    tg.create_task(one(loaded, repeat))
-    finally:
-        await asyncio.shield(impl.close())
+                    deliver(
+                        _error_result(
+                            loaded, repeat, build_request(loaded, repeat=repeat), exc, [], time.perf_counter()
+                        )
+                    )
+    _revise(impl, scenarios, results, on_revised)
     order = {s.id: i for i, s in enumerate(scenarios)}
     results.sort(key=lambda r: (order[r.scenario_id], r.repeat, r.perturbation is not None, r.perturbation or ""))
     return results
+
+
+def _revise(
+    impl: Implementation,
+    scenarios: Sequence[LoadedScenario],
+    results: list[CaseResult],
+    on_revised: Callable[[CaseResult], None] | None,
+) -> None:
+    """Turn the cases the adapter later found contradicted into errors, in place."""
+    violations = getattr(impl, "protocol_violations", None)
+    found: Mapping[str, str] = violations() if callable(violations) else {}
+    if not found:
+        return
+    by_case = {case_id(r.scenario_id, r.repeat, getattr(r, "perturbation", None)): i for i, r in enumerate(results)}
+    for cid, message in found.items():
+        index = by_case.get(cid)
+        if index is None:
+            continue
+        old = results[index]
+        revised = old.model_copy(
+            update={
+                "verdict": Verdict.ERROR,
+                "severity": None,
+                "failures": (),
+                "given": None,
+                "error": f"case {old.scenario_id}: {message}",
+                "error_code": "protocol-error",
+            }
+        )
+        results[index] = revised
+        if on_revised is not None:
+            on_revised(revised)

@@ -85,7 +85,10 @@ def test_the_reference_asks_and_the_harness_answers_from_the_scenario(scenarios:
     assert [r.verdict for r in results] == [Verdict.PASS] * 5
     first = results[0]
     assert len(first.transcript) == 2
-    assert first.transcript[0].answered == {"chest_pain": "present"}
+    answered = first.transcript[0].answered
+    # What the scenario holds back is revealed; what it does not know, the patient is "not sure" about.
+    assert answered["chest_pain"] == "present"
+    assert set(answered.values()) == {"present", "unknown"}
     assert "Chest pain: yes" in (first.transcript[1].request.narrative or "")
     assert first.request.findings.get("chest_pain") is None  # the first presentation did not know
 
@@ -148,7 +151,10 @@ def test_questions_stop_when_nothing_more_can_be_answered(scenarios: list[Loaded
     fake = Fake(always_asks)
     results = run(fake, scenarios[:1], max_rounds=5)
     assert results[0].verdict is Verdict.PASS
-    assert len(fake.calls) == 2  # chest_pain answered once; fever is unknown to the scenario and stays unknown
+    # chest_pain revealed, fever answered "not sure" (unknown to the scenario); asking again is nothing new.
+    assert len(fake.calls) == 2
+    assert fake.calls[1].state("fever").value == "unknown"
+    assert results[0].transcript[0].answered == {"fever": "unknown", "chest_pain": "present"}
 
 
 def test_side_and_pregnancy_can_be_revealed_when_asked(tmp_path: Path) -> None:
@@ -201,14 +207,87 @@ def test_nonsense_run_options_are_an_input_error_not_a_crash_mid_run(options: di
     assert info.value.code == "invalid-run-options"
 
 
-def test_with_no_follow_up_rounds_the_first_decision_is_judged(scenarios: list[LoadedScenario]) -> None:
+def test_with_no_follow_up_rounds_a_decision_that_still_asks_is_an_error_not_judged(
+    scenarios: list[LoadedScenario],
+) -> None:
     async def asks(request: TriageRequest) -> Reply:
         return Reply(TriageDecision(urgency="urgent", pathways=("urgent-dvt-assessment",), questions=("chest_pain",)))
 
     fake = Fake(asks)
     results = run(fake, scenarios[:1], max_rounds=0)
     assert len(fake.calls) == 1
+    assert results[0].verdict is Verdict.ERROR and results[0].given is None
+    assert results[0].error_code == "no-final-decision"
+    assert "no final decision after 1 round: the system still asks about chest_pain" in (results[0].error or "")
+
+
+def test_with_no_follow_up_rounds_a_decision_that_asks_nothing_is_judged(scenarios: list[LoadedScenario]) -> None:
+    fake = Fake(TriageDecision(urgency="urgent", pathways=("urgent-dvt-assessment",)))
+    results = run(fake, scenarios[:1], max_rounds=0)
+    assert len(fake.calls) == 1
     assert results[0].verdict is Verdict.FAIL and results[0].given is not None
+
+
+class AsksSomethingNewEveryRound(Fake):
+    """Never decides: each round it asks about one more fact the request leaves unknown."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.asked: dict[str | None, set[str]] = {}
+
+    async def triage(self, request: TriageRequest, timeout: float) -> Reply:
+        self.calls.append(request)
+        asked = self.asked.setdefault(request.case_id, set())
+        fresh = next(f for f in load_guideline().findings if f not in asked and request.state(f).value == "unknown")
+        asked.add(fresh)
+        # A placeholder that would pass many cases if it were judged.
+        return Reply(TriageDecision(urgency="emergency", pathways=("emergency-call-now",), questions=(fresh,)))
+
+
+@pytest.mark.parametrize("max_rounds", [0, 1, 3])
+def test_a_system_that_asks_new_questions_in_every_round_gets_only_errors_on_the_bundled_suite(
+    max_rounds: int,
+) -> None:
+    g = load_guideline()
+    suite = load_scenarios(None, g)
+    fake = AsksSomethingNewEveryRound()
+    results = asyncio.run(run_cases(fake, suite, g, RunOptions(max_rounds=max_rounds)))
+    assert len(results) == len(suite)
+    assert {r.verdict for r in results} == {Verdict.ERROR}
+    assert {r.error_code for r in results} == {"no-final-decision"}
+    assert all(len(r.transcript) == max_rounds + 1 for r in results)
+    assert len(fake.calls) == len(suite) * (max_rounds + 1)
+
+
+def test_a_failing_follow_up_round_is_reported_with_its_own_request_and_reply(
+    scenarios: list[LoadedScenario],
+) -> None:
+    async def breaks_in_round_two(request: TriageRequest) -> Reply:
+        if request.state("chest_pain").value == "unknown":
+            return Reply(
+                TriageDecision(urgency="urgent", pathways=("urgent-dvt-assessment",), questions=("chest_pain",)),
+                raw='{"round": 1}',
+            )
+        error = ImplementationError("the decision breaks the schema", code="schema-invalid-decision")
+        error.raw = '{"round": 2, "urgency": "super-urgent"}'
+        raise error
+
+    [result] = run(Fake(breaks_in_round_two), scenarios[:1])
+    assert result.verdict is Verdict.ERROR and result.error_code == "schema-invalid-decision"
+    first, second = result.transcript
+    assert first.raw_reply == '{"round": 1}' and first.decision is not None
+    assert second.decision is None  # not round one's decision carried over
+    assert second.raw_reply == result.raw_reply == '{"round": 2, "urgency": "super-urgent"}'
+    assert second.request.state("chest_pain").value == "present"
+    assert result.request == second.request
+
+
+def test_case_ids_are_opaque_stable_hashes_that_name_no_scenario() -> None:
+    from calfspec.runner import case_id
+
+    assert case_id("dvt-swollen-calf", 0) == case_id("dvt-swollen-calf", 0)
+    assert case_id("dvt-swollen-calf", 0) != case_id("dvt-swollen-calf", 1)
+    assert len(case_id("dvt-swollen-calf")) == 16 and "dvt" not in case_id("dvt-swollen-calf")
 
 
 def test_a_timeout_error_raised_by_the_implementation_is_reported_as_raised_not_as_our_timeout(

@@ -67,7 +67,7 @@ def decision_from_text(text: str | bytes) -> TriageDecision:
     """Parse ``text`` as JSON and validate it as a decision."""
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ImplementationError(
             f"the answer is not valid JSON ({exc}): {excerpt(text)}",
             code="invalid-json",

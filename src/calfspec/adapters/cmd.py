@@ -49,14 +49,14 @@ import shlex
 import shutil
 import signal
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ..errors import ImplementationError, SpecError
 from ..models.triage import PROTOCOL_VERSION, TriageRequest
 from ._decode import decision_from_data, describe_exit, excerpt
 from .base import Reply
 
-__all__ = ["CommandImplementation", "parse_command"]
+__all__ = ["CommandImplementation", "child_environment", "is_secret_variable", "parse_command"]
 
 MAX_LINE_BYTES = 1 << 20
 """Longest accepted line on the implementation's stdout (1 MiB)."""
@@ -76,6 +76,26 @@ _STDERR_LINE_CHARS = 300
 _READ_CHUNK = 1 << 16
 
 _CaseAnswer = tuple[dict[str, object], str]
+
+
+_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH")
+
+
+def is_secret_variable(name: str) -> bool:
+    """Whether ``name`` is a ``CALFSPEC_*`` variable that holds a secret (``CALFSPEC_OPENAI_API_KEY``)."""
+    upper = name.upper()
+    return upper.startswith("CALFSPEC_") and any(word in upper for word in _SECRET_WORDS)
+
+
+def child_environment(environ: Mapping[str, str], pass_env: Sequence[str] = ()) -> dict[str, str]:
+    """The environment of a ``cmd:`` child: calfspec's own, without its secrets unless named in ``pass_env``.
+
+    A child that echoes its environment (in an error message, or on stderr that
+    a crash message quotes) would otherwise put calfspec's API key into every
+    report. ``calfspec run --pass-env NAME`` hands one on deliberately.
+    """
+    allowed = set(pass_env)
+    return {k: v for k, v in environ.items() if k in allowed or not is_secret_variable(k)}
 
 
 def parse_command(text: str, spec: str) -> list[str]:
@@ -121,7 +141,9 @@ class _StderrTail:
             self._partial.clear()
 
     def _push(self, raw: bytes) -> None:
-        text = raw.decode("utf-8", errors="replace").rstrip()
+        from .._secrets import redact
+
+        text = redact(raw.decode("utf-8", errors="replace").rstrip())
         if text:
             if len(text) > _STDERR_LINE_CHARS:
                 text = text[:_STDERR_LINE_CHARS] + "..."
@@ -144,6 +166,10 @@ class _Child:
         self.pid = proc.pid
         self.hello: asyncio.Future[object] = loop.create_future()
         self.pending: dict[str, asyncio.Future[_CaseAnswer]] = {}
+        self.sent: dict[str, str] = {}
+        """Protocol id -> the request's case_id, for every case sent to this process."""
+        self.answered: set[str] = set()
+        """Protocol ids that got an answer: a second one for the same id is a protocol error."""
         self.stderr = _StderrTail()
         self.ready = False
         self.served = 0
@@ -173,8 +199,16 @@ class CommandImplementation:
         *,
         max_failed_starts: int = MAX_FAILED_STARTS,
         max_line_bytes: int = MAX_LINE_BYTES,
+        pass_env: Sequence[str] = (),
     ) -> None:
         self._argv = list(argv)
+        self._env = child_environment(os.environ, pass_env)
+        from .._secrets import register_secret
+
+        for key, value in os.environ.items():
+            # Passed on or not, such a value never reaches a report (a child may echo it).
+            if is_secret_variable(key):
+                register_secret(value)
         self._name = name
         self._max_failed_starts = max_failed_starts
         self._max_line = max_line_bytes
@@ -186,6 +220,7 @@ class CommandImplementation:
         self._start_lock = asyncio.Lock()
         self._ids = itertools.count(1)
         self._reapers: set[asyncio.Task[None]] = set()
+        self._violations: dict[str, str] = {}
         self.peer: dict[str, str] = {}
         """``name`` and ``version`` the implementation announced in its hello."""
 
@@ -205,6 +240,15 @@ class CommandImplementation:
         """Every process id this adapter started, oldest first (for containment checks)."""
         return tuple(child.pid for child in self._children)
 
+    def protocol_violations(self) -> dict[str, str]:
+        """Cases (by the request's ``case_id``) whose answer was contradicted later, with the cause.
+
+        A second answer for an id that was already answered cannot be undone
+        when it arrives: the first may already be judged. The runner reads this
+        after closing the adapter and turns each case named here into an error.
+        """
+        return dict(self._violations)
+
     async def start(self) -> None:
         """Start the process and send the hello; failures surface in the first cases."""
         async with self._start_lock:
@@ -220,6 +264,7 @@ class CommandImplementation:
         case = str(next(self._ids))
         answer: asyncio.Future[_CaseAnswer] = loop.create_future()
         child.pending[case] = answer
+        child.sent[case] = request.case_id or case
         message = {"type": "triage", "id": case, "request": request.model_dump(mode="json")}
         try:
             async with asyncio.timeout_at(deadline) as scope:
@@ -246,11 +291,17 @@ class CommandImplementation:
         if reply.get("type") == "error":
             reported = reply.get("message")
             text = reported if isinstance(reported, str) else json.dumps(reported)
-            raise ImplementationError(
+            error = ImplementationError(
                 f"the implementation reported an error: {excerpt(text, 500)}",
                 code="implementation-reported-error",
             )
-        return Reply(decision_from_data(reply.get("decision")), raw=raw)
+            error.raw = raw
+            raise error
+        try:
+            return Reply(decision_from_data(reply.get("decision")), raw=raw)
+        except ImplementationError as exc:
+            exc.raw = raw
+            raise
 
     async def close(self) -> None:
         """Say bye, then stop the process group; afterwards no process of ours is left."""
@@ -304,6 +355,7 @@ class CommandImplementation:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                env=self._env,
                 start_new_session=True,
             )
         )
@@ -499,8 +551,11 @@ class CommandImplementation:
         text = raw.decode("utf-8", errors="replace")
         try:
             message: object = json.loads(raw)
-        except ValueError:
-            child.fail_waiting(f"the process wrote a line that is not JSON: {excerpt(text)}", "invalid-json")
+        except (ValueError, RecursionError) as exc:
+            # RecursionError: a line of 100 000 nested brackets is not JSON calfspec can read
+            # either, and must not kill the reader (every case would then time out).
+            why = "nested too deeply" if isinstance(exc, RecursionError) else "not JSON"
+            child.fail_waiting(f"the process wrote a line that is not JSON ({why}): {excerpt(text)}", "invalid-json")
             return
         if not child.hello.done():
             child.hello.set_result(message)
@@ -515,8 +570,26 @@ class CommandImplementation:
                 "protocol-error",
             )
             return
-        answer = child.pending.get(message["id"])
-        # No waiter: the case already ended (failed by garbage or cancelled); drop it.
+        ident = message["id"]
+        if ident not in child.sent:
+            # Never sent: it cannot be told which case it was meant for, so it fails the
+            # cases waiting now, at once, rather than leaving them to time out.
+            child.fail_waiting(
+                f"protocol error: the process answered id {ident!r}, which calfspec never sent: {excerpt(text)}",
+                "protocol-error",
+            )
+            return
+        if ident in child.answered:
+            # A second answer for one case: the first may be judged already; the runner
+            # turns the case into an error from protocol_violations() after the run.
+            self._violations[child.sent[ident]] = (
+                f"protocol error: the process answered the case twice (id {ident!r}); the later answer "
+                f"contradicts the one judged: {excerpt(text)}"
+            )
+            return
+        child.answered.add(ident)
+        answer = child.pending.get(ident)
+        # No waiter: the case already ended (failed by garbage, timed out or cancelled); drop it.
         if answer is not None and not answer.done():
             answer.set_result((message, text))
 

@@ -49,7 +49,7 @@ def load_entry_point(name: str) -> Implementation | None:
     entry = matches[0]
     try:
         obj = entry.load()
-    except Exception as exc:
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:  # as for python: targets (exit 4, not theirs)
         raise SpecError(
             f"loading entry point {name!r} ({entry.value}) failed: {type(exc).__name__}: {exc}",
             hint="the package that registers it may be broken or half-installed",

@@ -175,12 +175,19 @@ class JsonPoster:
             token = _basic_auth(target.username, target.password)
             self._request_headers["authorization"] = token
             self._secrets = [secret for secret in (token.split()[1], target.password) if secret]
+            from .._secrets import register_secret
+
+            for secret in self._secrets:
+                register_secret(secret)
 
     def _redact(self, text: str) -> str:
+        from .._secrets import redact
+
         text = self._caller_redact(text)
         for secret in self._secrets:
             text = text.replace(secret, "[redacted]")
-        return text
+        # Every registered secret, also base64- and URL-encoded (a server may echo them so).
+        return redact(text)
 
     def _new_lane(self) -> httpx.AsyncHTTPTransport:
         import httpx

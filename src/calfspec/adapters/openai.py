@@ -16,6 +16,11 @@ Spec: ``openai:MODEL[@BASE_URL][#OPTIONS]``, for example::
   default instructions. The decision JSON Schema and the guideline's allowed ids
   are always appended, because the reply is validated against them.
 * ``temperature=T`` (default 0).
+* ``format=text`` lets the model answer in prose: no ``response_format``, no
+  schema in the prompt, and :func:`calfspec.extract.extract_decision` reads the
+  urgency, a pathway and the named conditions from the reply. A reply it cannot
+  read is an error of code ``extraction``, never a verdict (``format=json``, the
+  default, asks for the decision JSON).
 
 Each case is one stateless chat: the system prompt, then the patient's
 narrative, or, when the scenario has none, a plain-words rendering of the
@@ -54,7 +59,7 @@ KEY_ENV = "CALFSPEC_OPENAI_API_KEY"
 BASE_URL_ENV = "CALFSPEC_OPENAI_BASE_URL"
 PROMPT_ENV = "CALFSPEC_OPENAI_SYSTEM_PROMPT"
 
-_OPTIONS = ("key_env", "system_prompt", "temperature")
+_OPTIONS = ("key_env", "system_prompt", "temperature", "format")
 _SPEC = re.compile(r"^(?P<model>[^#]+?)(?:@(?P<base>https?://[^#]+))?(?:#(?P<options>.*))?$")
 _FENCE = re.compile(r"^```(?:json)?\s*\n(?P<body>.*)\n```\s*$", re.DOTALL)
 
@@ -66,6 +71,14 @@ blood supply) cannot be ruled out, do not send the person home with self-care. \
 Something the account does not mention is unknown, not absent. If you need an \
 answer before you can decide, list the finding ids you want answered in \
 "questions" and give your safest decision so far."""
+
+
+TEXT_ANSWER = (
+    "Answer in plain words, as you would to the person. Say clearly how soon they should be "
+    "seen and where: for example call 999 or go to A&E now, see a doctor today, see a GP in the "
+    "coming weeks, or look after it at home."
+)
+"""What ``format=text`` asks for instead of the decision JSON."""
 
 
 def parse_openai_spec(text: str, spec: str) -> tuple[str, str, dict[str, str]]:
@@ -213,12 +226,19 @@ class OpenAIImplementation:
                 f"temperature must be a number, got {options['temperature']!r}",
                 hint="e.g. openai:MODEL@BASE_URL#temperature=0",
             ) from None
+        answer_format = options.get("format", "json")
+        if answer_format not in ("json", "text"):
+            raise SpecError(
+                f"format must be json or text, got {answer_format!r}",
+                hint="#format=text lets the model answer in prose, read by calfspec.extract",
+            )
+        self._text = answer_format == "text"
         self._model = model
         self._temperature = temperature
         self._guideline = guideline
         self._instructions = instructions
         self._system_prompt: str | None = None
-        self._name = f"openai:{model}@{public_url(base)}"
+        self._name = f"openai:{model}@{public_url(base)}" + ("#format=text" if self._text else "")
         headers = {"authorization": f"Bearer {key}"} if key else {}
         self._poster = JsonPoster(
             f"{base}/chat/completions",
@@ -235,15 +255,22 @@ class OpenAIImplementation:
         return self._name
 
     def _redact(self, text: str) -> str:
+        from .._secrets import redact, register_secret
+
         if self._key:
             text = text.replace(self._key, "[redacted]")
-        return text
+            register_secret(self._key)
+        # The key also in base64 (of itself, or of "Bearer <key>") or URL-encoded, as servers echo it.
+        return redact(text)
 
     async def start(self) -> None:
         """Build the system prompt and open the HTTP client."""
         if self._guideline is None:
             self._guideline = load_guideline()
-        self._system_prompt = build_system_prompt(self._guideline, self._instructions)
+        if self._text:
+            self._system_prompt = f"{self._instructions.strip()}\n\n{TEXT_ANSWER}"
+        else:
+            self._system_prompt = build_system_prompt(self._guideline, self._instructions)
         await self._poster.open()
 
     async def triage(self, request: TriageRequest, timeout: float) -> Reply:
@@ -261,6 +288,8 @@ class OpenAIImplementation:
                 {"role": "user", "content": user},
             ],
         }
+        if self._text:
+            body.pop("response_format")
         raw = await self._poster.post(json.dumps(body).encode(), timeout)
         return Reply(self._read_completion(raw), raw=raw)
 
@@ -281,6 +310,11 @@ class OpenAIImplementation:
         content = message.get("content") if isinstance(message, dict) else None
         if not isinstance(content, str) or not content.strip():
             raise ImplementationError("the reply has no text content", code="invalid-completion")
+        if self._text:
+            from ..extract import extract_decision
+
+            assert self._guideline is not None
+            return extract_decision(content, self._guideline)
         # Some models wrap JSON in a Markdown fence despite json_object mode; the
         # content inside is still judged strictly.
         fenced = _FENCE.match(content.strip())

@@ -43,6 +43,12 @@ from .base import Implementation, Reply
 __all__ = ["PythonImplementation", "implementation_from_object", "load_python"]
 
 TriageCallable = Callable[[typing.Any], object]
+
+_LOAD_ERRORS = (Exception, SystemExit, KeyboardInterrupt)
+"""What importing a target or calling its factory may raise and still be a usage error (exit 4).
+
+``SystemExit`` and ``KeyboardInterrupt`` too: a module that calls ``sys.exit(0)`` or
+parses ``sys.argv`` with argparse at import must not set calfspec's exit status."""
 _REQUEST_TYPES = (TriageRequest, Presentation)
 _REQUEST_NAMES = frozenset(t.__name__ for t in _REQUEST_TYPES)
 
@@ -157,7 +163,7 @@ def implementation_from_object(obj: object, name: str, *, what: str) -> Implemen
         assert inspect.isclass(obj)
         try:
             instance = obj()
-        except Exception as exc:
+        except _LOAD_ERRORS as exc:
             raise SpecError(
                 f"{what}: creating {obj.__name__}() failed: {type(exc).__name__}: {exc}",
                 hint="an Implementation class must be constructible without arguments",
@@ -173,7 +179,7 @@ def implementation_from_object(obj: object, name: str, *, what: str) -> Implemen
     if needed == 0:
         try:
             made = obj()
-        except Exception as exc:
+        except _LOAD_ERRORS as exc:
             raise SpecError(
                 f"{what}: the factory raised {type(exc).__name__}: {exc}",
                 hint="a zero-argument callable is treated as a factory for the triage callable",
@@ -213,7 +219,7 @@ def _import_module(module: str) -> object:
             hint="check the spelling; run from the folder that holds it, install it, "
             "or give a file: python:path/to/file.py:CALLABLE",
         ) from None
-    except Exception as exc:
+    except _LOAD_ERRORS as exc:
         raise SpecError(
             f"importing module {module!r} failed: {type(exc).__name__}: {exc}",
             hint=f"the module raised while being imported; run `python -c 'import {module}'` to see the traceback",
@@ -242,7 +248,7 @@ def _load_file(path_text: str) -> object:
     sys.modules[mod_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except _LOAD_ERRORS as exc:
         del sys.modules[mod_name]
         raise SpecError(
             f"running {path_text} failed: {type(exc).__name__}: {exc}",

@@ -8,6 +8,8 @@ status 4) with a hint, raised here, before any case runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..errors import SpecError
 from ..guideline import GuidelineIndex
 from .base import Implementation
@@ -28,12 +30,18 @@ SPEC_FORMS = (
 
 
 def load_implementation(
-    spec: str, guideline: GuidelineIndex | None = None, *, concurrency: int | None = None
+    spec: str,
+    guideline: GuidelineIndex | None = None,
+    *,
+    concurrency: int | None = None,
+    pass_env: Sequence[str] = (),
 ) -> Implementation:
     """Build the adapter for ``spec``; raise :class:`SpecError` with a hint if it is not valid.
 
     ``concurrency`` sizes the HTTP connection pools (``http``, ``openai``); other
-    adapters ignore it. Nothing is started: call ``start()`` before ``triage()``.
+    adapters ignore it. ``pass_env`` names ``CALFSPEC_*`` secret variables a
+    ``cmd:`` child may inherit (by default it gets none of them). Nothing is
+    started: call ``start()`` before ``triage()``.
     """
     spec = spec.strip()
     kind, sep, rest = spec.partition(":")
@@ -47,7 +55,7 @@ def load_implementation(
     if sep and kind == "cmd":
         from .cmd import CommandImplementation, parse_command
 
-        return CommandImplementation(parse_command(rest, spec), spec)
+        return CommandImplementation(parse_command(rest, spec), spec, pass_env=pass_env)
     if sep and kind in ("http", "https"):
         from .http import HttpImplementation
 

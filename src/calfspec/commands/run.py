@@ -101,6 +101,14 @@ def _sigterm_as_sigint() -> Iterator[None]:
 )
 @click.option("--shard", default=None, metavar="K/N", help="Run the K-th of N deterministic slices.")
 @click.option(
+    "--pass-env",
+    "pass_env",
+    multiple=True,
+    metavar="NAME",
+    help="Pass this CALFSPEC_* secret variable (e.g. CALFSPEC_OPENAI_API_KEY) to a cmd: implementation; "
+    "by default secret-looking CALFSPEC_* variables are kept from it (repeatable).",
+)
+@click.option(
     "--require-approved",
     is_flag=True,
     help="Run only scenarios with a valid clinical approval (see `calfspec review`).",
@@ -128,6 +136,7 @@ def run(
     baseline: Path | None,
     shard: str | None,
     require_approved: bool,
+    pass_env: tuple[str, ...],
     perturb: str | None,
     max_failures: int,
     quiet: bool,
@@ -160,7 +169,7 @@ def run(
     from ..compare import compare_runs, load_run_result
     from ..errors import InputError
     from ..guideline import load_guideline
-    from ..models.results import CaseResult, RunResult, Severity, Verdict
+    from ..models.results import CaseResult, NotRun, RunResult, Severity, Verdict
     from ..models.triage import PROTOCOL_VERSION
     from ..reports import ReportFormat, check_target, parse_report_spec, write_report
     from ..runner import RunOptions, run_cases
@@ -203,9 +212,10 @@ def run(
         runs, note = plan_run(selected, perturb, guideline)
         click.echo(note, err=True)
 
-    impl = load_implementation(impl_spec, guideline, concurrency=concurrency)
+    impl = load_implementation(impl_spec, guideline, concurrency=concurrency, pass_env=pass_env)
     options = RunOptions(concurrency=concurrency, timeout=timeout, repeat=repeat, max_rounds=max_rounds)
     finished: list[CaseResult] = []
+    not_run: list[NotRun] = []
     started = dt.datetime.now(dt.UTC)
     complete = True
 
@@ -217,9 +227,14 @@ def run(
             finished.append(result)
             progress.advance(result)
 
+        def on_revised(revised: CaseResult) -> None:
+            # A later protocol violation (a second answer for one case) turns a judged case into an error.
+            key = (revised.scenario_id, revised.repeat, revised.perturbation)
+            finished[:] = [revised if (c.scenario_id, c.repeat, c.perturbation) == key else c for c in finished]
+
         try:
             with _sigterm_as_sigint():
-                asyncio.run(run_cases(impl, runs, guideline, options, on_result))
+                asyncio.run(run_cases(impl, runs, guideline, options, on_result, not_run.append, on_revised))
         except KeyboardInterrupt:
             complete = False
 
@@ -242,6 +257,7 @@ def run(
         shard=shard,
         selected=len(selected),
         cases=tuple(finished),
+        not_run=tuple(not_run),
     )
     # Every report is attempted even if one fails, so one bad path does not lose the others.
     unwritten: list[InputError] = []
@@ -293,6 +309,9 @@ def run(
             reasons.append("regressed against the baseline: " + ", ".join(new))
     if failing:
         reasons.append(f"{len(failing)} case(s) errored or failed at or above {fail_on} severity")
+    if not_run:
+        # Never sent, so not the implementation's errors; but nothing judged them either.
+        reasons.append(f"{len(not_run)} case(s) not run: {not_run[0].reason}")
     if min_pass_rate is not None:
         from ..metrics import below_min_pass_rate
 

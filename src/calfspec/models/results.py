@@ -31,6 +31,7 @@ __all__ = [
     "Failure",
     "FailureKind",
     "Metrics",
+    "NotRun",
     "RuleScore",
     "RunResult",
     "Severity",
@@ -109,6 +110,11 @@ class CaseResult(Model):
     severity: Severity | None = None
     failures: tuple[Failure, ...] = ()
     error: str | None = None
+    error_code: str | None = Field(
+        default=None,
+        description="Stable code of the error (e.g. implementation-timeout, implementation-crashed, "
+        "schema-invalid-decision, no-final-decision); set exactly when the verdict is error.",
+    )
     expected_min: Urgency
     expected_max: Urgency
     expected: Urgency | None = Field(
@@ -130,6 +136,18 @@ class CaseResult(Model):
         description="The narrative perturbation family of this trial (calfspec run --perturb); null for the "
         "scenario as written, which is the trial a perturbed one is compared with.",
     )
+
+
+class NotRun(Model):
+    """A case that was never sent: the implementation had already been given up on.
+
+    Not an answer of the implementation, so it is in no verdict count; a run
+    with any of these is not a clean run (``calfspec run`` exits 1).
+    """
+
+    scenario_id: Id
+    repeat: int = 0
+    reason: str
 
 
 class Tally(Model):
@@ -268,6 +286,9 @@ class RunResult(Model):
     shard: str | None = None
     selected: int = Field(description="How many scenarios were selected to run.")
     cases: tuple[CaseResult, ...] = ()
+    not_run: tuple[NotRun, ...] = Field(
+        default=(), description="Cases never sent because the implementation had been given up on."
+    )
     perturbations: tuple[PerturbationTable, ...] = Field(
         default=(),
         description="Per perturbation family: perturbed trials against their unperturbed twins (--perturb); "

@@ -10,7 +10,10 @@ It validates against the schema Jenkins' xUnit plugin uses (``junit-10.xsd``):
   so CI tools group cases by theme;
 * a failed trial has one ``<failure type="safety|quality">`` whose text lists
   every unmet expectation as expected vs given plus the cited claims; an error
-  trial has ``<error type="implementation-error">``;
+  trial has ``<error type="CODE">`` with the error's stable code
+  (``implementation-timeout``, ``implementation-crashed``, ``invalid-json``, ...);
+* a case never sent (the implementation had been given up on) is a test case
+  with ``<error type="not-run">`` in class ``calfspec.not-run``;
 * an incomplete run (interrupted, or merged with a shard missing) gets one more
   test case, ``calfspec: run incomplete``, with ``<error type="incomplete">``:
   a CI view of the file would otherwise show only the cases that finished, all
@@ -88,7 +91,9 @@ def _testcase(parent: ET.Element, case: CaseResult, run: RunResult) -> None:
         el.text = xml_safe(_failure_text(case))
     elif case.verdict is Verdict.ERROR:
         message = case.error or "no valid answer"
-        el = ET.SubElement(tc, "error", {"type": "implementation-error", "message": xml_safe(message)})
+        # The stable code (implementation-timeout, implementation-crashed, ...), so CI can tell them apart.
+        kind = case.error_code or "implementation-error"
+        el = ET.SubElement(tc, "error", {"type": xml_safe(kind), "message": xml_safe(message)})
         el.text = xml_safe(message + ("\nraw reply: " + case.raw_reply if case.raw_reply else ""))
     if case.decision is not None and case.verdict is not Verdict.PASS:
         out = ET.SubElement(tc, "system-out")
@@ -99,7 +104,8 @@ def render_junit(run: RunResult) -> str:
     """The JUnit XML document as text (UTF-8 declared)."""
     failures = sum(1 for c in run.cases if c.verdict is Verdict.FAIL)
     errors = sum(1 for c in run.cases if c.verdict is Verdict.ERROR)
-    tests = len(run.cases)
+    tests = len(run.cases) + len(run.not_run)
+    errors += len(run.not_run)
     if not run.complete:
         tests, errors = tests + 1, errors + 1
     elapsed = _seconds((run.finished_at - run.started_at).total_seconds() * 1000)
@@ -132,6 +138,14 @@ def render_junit(run: RunResult) -> str:
         ET.SubElement(props, "property", {"name": name, "value": xml_safe(value)})
     for case in run.cases:
         _testcase(suite, case, run)
+    for missed in run.not_run:
+        # Never sent: not the implementation's error, but no green either.
+        name = missed.scenario_id + (f" [repeat {missed.repeat + 1}/{run.repeat}]" if run.repeat > 1 else "")
+        tc = ET.SubElement(
+            suite, "testcase", {"name": xml_safe(name), "classname": "calfspec.not-run", "time": "0.000"}
+        )
+        text = xml_safe(f"not run: {missed.reason}")
+        ET.SubElement(tc, "error", {"type": "not-run", "message": text}).text = text
     if not run.complete:
         finished = len({c.scenario_id for c in run.cases})
         message = (
