@@ -24,7 +24,17 @@ from ._options import guideline_option, sources_option
     help="With --sources: write the sentence pins (source-sentences.json) for the texts as they are now, "
     "and print each text's sha256 for sources.yaml. Do this only after re-reviewing a changed source.",
 )
-def check(guideline_dir: Path | None, sources_dir: Path | None, as_json: bool, pin: bool) -> None:
+@click.option(
+    "--scenarios",
+    "scenarios_path",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="Scenario file or folder to lint against the guideline (default: the bundled suite, "
+    "when --guideline is not given).",
+)
+def check(
+    guideline_dir: Path | None, sources_dir: Path | None, as_json: bool, pin: bool, scenarios_path: Path | None
+) -> None:
     """Load and lint the guideline.
 
     Loading rejects unsafe or malformed YAML, duplicate keys and ids, schema
@@ -54,18 +64,22 @@ def check(guideline_dir: Path | None, sources_dir: Path | None, as_json: bool, p
     if pin:
         _pin(gdir, sources_dir)
         return
-    report = check_guideline(gdir, sources_dir)
+    scenarios = scenarios_path or (data_dir("scenarios") if guideline_dir is None else None)
+    report = check_guideline(gdir, sources_dir, scenarios)
     if as_json:
         payload = {
             "ok": report.ok,
             "sources_checked": report.sources_checked,
             "counts": report.counts or {"problems": len(report.problems)},
             "problems": [p.to_json() for p in report.problems],
+            "notes": [p.to_json() for p in report.notes],
         }
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         for problem in report.problems:
             click.echo(problem.render(), err=True)
+        for note in report.notes:
+            click.echo("note: " + note.render(), err=True)
         click.echo(_summary(report.counts, len(report.problems), report.sources_checked), err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_ERRORS)
 

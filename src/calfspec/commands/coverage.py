@@ -19,6 +19,7 @@ _POLICY_NAMES = (
     "red-flag-positive",
     "red-flag-negative",
     "red-flag-alternatives",
+    "hazard-verification",
     "interpretation-claims",
     "routine-positive",
     "all-claims",
@@ -60,7 +61,8 @@ _POLICY_NAMES = (
     type=click.Choice(_POLICY_NAMES),
     help="Coverage checks to enforce (repeatable). default = red-flag-positive, red-flag-negative, "
     "red-flag-alternatives (each alternative of a red flag's condition has a scenario where it alone "
-    "makes the rule true), interpretation-claims; none = report only.",
+    "makes the rule true), hazard-verification (what each system hazard's controls name exists), "
+    "interpretation-claims; none = report only.",
 )
 @click.option(
     "--scenarios",
