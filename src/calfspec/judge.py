@@ -38,6 +38,7 @@ from .models.results import Failure, FailureKind, Severity, Verdict
 from .models.scenario import Expectations, UrgencyRange
 from .models.triage import TriageDecision
 from .models.urgency import Urgency
+from .policy import canonical_decision
 
 __all__ = [
     "QUESTION_FIELDS",
@@ -64,15 +65,22 @@ class Judgement:
 
 def validate_decision(decision: TriageDecision, guideline: GuidelineIndex) -> None:
     """Raise :class:`ImplementationError` if the decision names unknown guideline ids."""
+    # A deprecated id (guideline/aliases.yaml) is still a known id: it is read as its
+    # replacements (calfspec.policy.canonical_decision) before the decision is judged.
+    aliases = guideline.aliases
     unknown: list[str] = []
     for field, known in (
         ("pathways", guideline.pathways),
         ("advice", guideline.advice),
         ("conditions", guideline.conditions),
     ):
-        unknown.extend(f"{field}: {ref!r}" for ref in getattr(decision, field) if ref not in known)
+        unknown.extend(
+            f"{field}: {ref!r}" for ref in getattr(decision, field) if ref not in known and (field, ref) not in aliases
+        )
     unknown.extend(
-        f"questions: {q!r}" for q in decision.questions if q not in guideline.findings and q not in QUESTION_FIELDS
+        f"questions: {q!r}"
+        for q in decision.questions
+        if q not in guideline.findings and q not in QUESTION_FIELDS and ("findings", q) not in aliases
     )
     if unknown:
         raise ImplementationError(
@@ -124,7 +132,12 @@ def forbidden_pathway_severity(pathway: str, expected: UrgencyRange, guideline: 
 
 
 def judge(expect: Expectations, decision: TriageDecision, guideline: GuidelineIndex) -> Judgement:
-    """Compare one decision with the expectations (``guideline`` supplies pathway urgencies and covering)."""
+    """Compare one decision with the expectations (``guideline`` supplies pathway urgencies and covering).
+
+    Deprecated ids in the decision are read as their replacements first, so an old advice id
+    is judged as the advice it now names.
+    """
+    decision = canonical_decision(guideline, decision)
     failures: list[Failure] = []
     rng = expect.urgency
     expected_range = rng.min.value if rng.min is rng.max else f"{rng.min.value}..{rng.max.value}"

@@ -294,6 +294,7 @@ async def converse(
     from time import perf_counter
 
     from .judge import validate_decision
+    from .policy import canonical_decision
 
     exchanges: list[Exchange] = []
     answered: dict[str, FindingState | Side] = {}
@@ -305,6 +306,9 @@ async def converse(
         try:
             decision, raw = await ask(impl, current, timeout)
             validate_decision(decision, guideline)
+            # Deprecated ids (a 1.0 implementation asking about `pop_or_snap`) read as their
+            # replacements, so the questions are answered and the decision judged in 1.1 terms.
+            decision = canonical_decision(guideline, decision)
         except ImplementationError as exc:
             exchanges.append(
                 Exchange(

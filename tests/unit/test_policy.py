@@ -235,3 +235,20 @@ def test_an_alias_that_is_still_a_current_id_is_refused(tmp_path: Path) -> None:
             tmp_path,
             'aliases:\n  - id: chest_pain\n    replaced_by: [coughing_blood]\n    deprecated_in: "1.1"\n    note: x\n',
         )
+
+
+def test_a_bundled_deprecated_finding_in_a_request_reads_as_its_parts(g: GuidelineIndex) -> None:
+    """pop_or_snap (protocol 1.0) reads as heard_or_felt_pop and felt_struck, same state."""
+    assert ("findings", "pop_or_snap") in g.aliases
+    facts = canonical_presentation(g, TriageRequest(findings={"pop_or_snap": P}))
+    assert {f: facts.state(f) for f in g.aliases[("findings", "pop_or_snap")]} == dict.fromkeys(
+        g.aliases[("findings", "pop_or_snap")], P
+    )
+
+
+def test_a_decision_naming_a_deprecated_question_is_valid_and_judged_in_new_terms(g: GuidelineIndex) -> None:
+    from calfspec.judge import validate_decision
+
+    decision = TriageDecision(urgency=Urgency.URGENT, questions=("difficulty_walking",))
+    validate_decision(decision, g)  # no ImplementationError: a 1.0 implementation may still ask it
+    assert canonical_decision(g, decision).questions == g.aliases[("findings", "difficulty_walking")]
