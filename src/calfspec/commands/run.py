@@ -219,12 +219,24 @@ def run(
     started = dt.datetime.now(dt.UTC)
     complete = True
 
+    from ..reports import ReportFormat
     from ..reports.console import ConsoleProgress
+    from ..reports.json import JsonReportStream
+
+    # Each JSON report file gets its cases as they finish, in a spool beside it that a
+    # killed run leaves behind; the report itself is still written (atomically) at the end.
+    json_streams = {
+        spec: JsonReportStream(spec.path)
+        for spec in report_specs
+        if spec.format is ReportFormat.JSON and spec.path is not None
+    }
 
     with ConsoleProgress(total=len(runs) * repeat, stream=sys.stderr, quiet=quiet) as progress:
 
         def on_result(result: CaseResult) -> None:
             finished.append(result)
+            for stream in json_streams.values():
+                stream.add(result)
             progress.advance(result)
 
         def on_revised(revised: CaseResult) -> None:
@@ -263,12 +275,14 @@ def run(
     unwritten: list[InputError] = []
     for spec in report_specs:
         try:
-            write_report(spec, result, guideline, max_failures=max_failures)
+            write_report(spec, result, guideline, max_failures=max_failures, json_stream=json_streams.get(spec))
         except InputError as exc:
             unwritten.append(exc)
         else:
             if spec.path is not None and not quiet:
                 click.echo(f"wrote {spec.format.value} report {spec.path}", err=True)
+    for stream in json_streams.values():
+        stream.close()
     for later in unwritten[1:]:
         click.echo(later.render(), err=True)
     if unwritten:

@@ -40,6 +40,7 @@ from ..errors import InputError
 if TYPE_CHECKING:
     from ..guideline import GuidelineIndex
     from ..models.results import RunResult
+    from .json import JsonReportStream
 
 __all__ = [
     "ReportFormat",
@@ -233,11 +234,21 @@ def write_report(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     max_failures: int | None = None,
+    json_stream: JsonReportStream | None = None,
 ) -> None:
     """Write one report where ``spec`` says; ``stdout``/``stderr`` default to the process streams.
 
     ``max_failures`` limits the failures a console report shows in detail.
+    ``json_stream`` holds the cases a JSON report already spooled as they finished.
     """
+    if spec.format is ReportFormat.JSON:
+        # Written case by case (each case cleaned as `encodable` would): a run of
+        # thousands of cases never becomes one string of tens of megabytes.
+        from .json import write_json
+
+        target = spec.path if spec.path is not None else (stdout if stdout is not None else sys.stdout)
+        write_json(target, run, json_stream)
+        return
     run = encodable(run)
     if spec.path is None:
         if spec.format is ReportFormat.CONSOLE:
