@@ -32,10 +32,17 @@ def test_shipped_repository_meets_the_coverage_policy_and_exports_the_hazard_log
     assert "coverage policy met" in proc.stderr
     text = hazards.read_text()
     assert text.startswith("# Hazard log:")
-    assert "| hazard id | hazard | cause | control (rule) | verification (scenarios) | result | status |" in text
+    assert (
+        "| hazard id | hazard | cause | control | verification (scenarios, invariants, checks) | result | status "
+        "| severity | likelihood | risk |"
+    ) in text
     guideline = load_guideline()
     for rule in guideline.guideline.rules:
         assert f"| HAZ-{rule.id} |" in text
+    # The system-level hazards are in the log too, each with its verification.
+    for hazard in ("word-mapping", "unknown-handling", "advice-harm", "unrepresentable-risk", "source-change"):
+        assert f"| HAZ-haz-{hazard} |" in text
+    assert "| HAZ-haz-alarm-fatigue |" in text
 
 
 def test_exports_matrix_and_hazard_log_as_csv_and_markdown(tmp_path: Path) -> None:
