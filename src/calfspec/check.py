@@ -148,6 +148,8 @@ class Problem:
     message: str
     location: Location
     hint: str | None = None
+    subject: str | None = None
+    """The id the problem is about, when there is one (a deprecated id for ``deprecated-id``)."""
 
     def render(self) -> str:
         """``path:line:col: code: message`` (the hint, if any, on the next line)."""
@@ -362,6 +364,7 @@ def _scenario_lints(index: GuidelineIndex, path: str | Path) -> tuple[list[Probl
                     f"scenario {s.id!r} uses deprecated {what} {use.old!r}{since}; read as {', '.join(use.new)}",
                     _scenario_loc(item, use.where),
                     f"replace it with {', '.join(use.new)} (see guideline/aliases.yaml)",
+                    subject=use.old,
                 )
             )
         stated = dict(s.presentation.findings)

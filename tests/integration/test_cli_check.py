@@ -176,3 +176,17 @@ def test_a_flipped_byte_in_a_copy_of_the_seeds_is_reported_with_the_claims_it_to
     assert "pe-symptoms-call-emergency" in line
     assert "src-000" not in line
     assert calfspec("check", "--sources", seeds_dir).returncode == 0
+
+
+def test_deprecated_ids_in_the_bundled_suite_are_notes_that_do_not_fail_or_flood_the_output() -> None:
+    proc = calfspec("check")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    notes = [ln for ln in proc.stderr.splitlines() if ln.startswith("note:")]
+    full = calfspec("check", "--json")
+    listed = json.loads(full.stdout)["notes"]
+    assert all(n["code"] == "deprecated-id" for n in listed)
+    if len(listed) > 10:
+        assert len(notes) == 11
+        assert f"({len(listed)} in all:" in notes[-1]
+    else:
+        assert len(notes) == len(listed)

@@ -78,10 +78,26 @@ def check(
     else:
         for problem in report.problems:
             click.echo(problem.render(), err=True)
-        for note in report.notes:
+        # Notes do not fail the check; a suite still written with many old ids would bury the
+        # problems, so only the first few are printed in full (--json lists every one).
+        for note in report.notes[:_NOTES_SHOWN]:
             click.echo("note: " + note.render(), err=True)
+        if len(report.notes) > _NOTES_SHOWN:
+            by_id: dict[str, int] = {}
+            for note in report.notes:
+                key = note.subject or note.code
+                by_id[key] = by_id.get(key, 0) + 1
+            counts = ", ".join(f"{key} {n}" for key, n in sorted(by_id.items()))
+            click.echo(
+                f"note: {len(report.notes) - _NOTES_SHOWN} more use(s) of deprecated ids not shown "
+                f"({len(report.notes)} in all: {counts}); --json lists every one",
+                err=True,
+            )
         click.echo(_summary(report.counts, len(report.problems), report.sources_checked), err=True)
     sys.exit(EXIT_OK if report.ok else EXIT_ERRORS)
+
+
+_NOTES_SHOWN = 10
 
 
 def _pin(guideline_dir: Path, sources_dir: Path | None) -> None:
