@@ -21,6 +21,17 @@ Spec: ``openai:MODEL[@BASE_URL][#OPTIONS]``, for example::
   urgency, a pathway and the named conditions from the reply. A reply it cannot
   read is an error of code ``extraction``, never a verdict (``format=json``, the
   default, asks for the decision JSON).
+* ``price_prompt=USD`` and ``price_completion=USD`` (per million tokens): with
+  both, the run's summed token usage gets an estimated cost in every report.
+
+``calfspec run --cache DIR`` (:meth:`OpenAIImplementation.use_cache`) keeps each
+response body in ``DIR``, keyed by a SHA-256 of the endpoint, the whole request
+body (model, system prompt, patient text, temperature, response format) and the
+triage request (so repeats stay distinct); a later run with the same key reads
+it instead of asking, and its reports say how many replies came from the cache.
+Token usage is summed from the responses' ``usage`` fields (live requests only);
+the ``model`` and ``system_fingerprint`` the endpoint returns are reported as the
+implementation's self-reported name and version (:meth:`OpenAIImplementation.info`).
 
 Each case is one stateless chat: the system prompt, then the patient's
 narrative, or, when the scenario has none, a plain-words rendering of the
@@ -32,6 +43,7 @@ The whole response body is kept as :attr:`Reply.raw` for audit.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -40,6 +52,7 @@ from urllib.parse import parse_qsl
 
 from ..errors import ImplementationError, SpecError
 from ..guideline import GuidelineIndex, load_guideline
+from ..models.results import ChatUsage, ImplementationInfo
 from ..models.triage import FindingState, Onset, Side, TriageDecision, TriageRequest
 from ..models.urgency import URGENCY_ORDER
 from ._decode import decision_from_text, excerpt
@@ -59,7 +72,7 @@ KEY_ENV = "CALFSPEC_OPENAI_API_KEY"
 BASE_URL_ENV = "CALFSPEC_OPENAI_BASE_URL"
 PROMPT_ENV = "CALFSPEC_OPENAI_SYSTEM_PROMPT"
 
-_OPTIONS = ("key_env", "system_prompt", "temperature", "format")
+_OPTIONS = ("key_env", "system_prompt", "temperature", "format", "price_prompt", "price_completion")
 _SPEC = re.compile(r"^(?P<model>[^#]+?)(?:@(?P<base>https?://[^#]+))?(?:#(?P<options>.*))?$")
 _FENCE = re.compile(r"^```(?:json)?\s*\n(?P<body>.*)\n```\s*$", re.DOTALL)
 
@@ -233,6 +246,22 @@ class OpenAIImplementation:
                 hint="#format=text lets the model answer in prose, read by calfspec.extract",
             )
         self._text = answer_format == "text"
+        self._prices: dict[str, float] = {}
+        for option in ("price_prompt", "price_completion"):
+            if option in options:
+                try:
+                    self._prices[option] = float(options[option])
+                except ValueError:
+                    raise SpecError(
+                        f"{option} must be a number (USD per million tokens), got {options[option]!r}",
+                        hint="e.g. openai:MODEL@BASE_URL#price_prompt=0.15&price_completion=0.6",
+                    ) from None
+        self._cache: Path | None = None
+        self._hits = self._misses = 0
+        self._usage = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "without": 0}
+        self._reported_model: str | None = None
+        self._fingerprint: str | None = None
+        self._endpoint = f"{public_url(base)}/chat/completions"
         self._model = model
         self._temperature = temperature
         self._guideline = guideline
@@ -290,8 +319,101 @@ class OpenAIImplementation:
         }
         if self._text:
             body.pop("response_format")
-        raw = await self._poster.post(json.dumps(body).encode(), timeout)
+        key = self._cache_key(body, request) if self._cache is not None else None
+        raw = self._cached(key)
+        if raw is None:
+            raw = await self._poster.post(json.dumps(body).encode(), timeout)
+            self._count(raw)
+            self._store(key, raw)
         return Reply(self._read_completion(raw), raw=raw)
+
+    def use_cache(self, folder: Path) -> None:
+        """Keep responses in ``folder`` and answer repeated requests from it (``calfspec run --cache``)."""
+        self._cache = folder
+
+    def _cache_key(self, body: dict[str, object], request: TriageRequest) -> str:
+        material = {"endpoint": self._endpoint, "body": body, "request": request.model_dump(mode="json")}
+        return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+    def _cached(self, key: str | None) -> str | None:
+        if key is None or self._cache is None:
+            return None
+        try:
+            entry = json.loads((self._cache / key[:2] / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None  # no entry, or a damaged one: ask the endpoint and store it afresh
+        raw = entry.get("response") if isinstance(entry, dict) else None
+        if not isinstance(raw, str):
+            return None
+        self._hits += 1
+        return raw
+
+    def _store(self, key: str | None, raw: str) -> None:
+        if key is None or self._cache is None:
+            return
+        from .._io import atomic_write_text
+
+        self._misses += 1
+        entry = {"endpoint": self._endpoint, "model": self._model, "response": raw}
+        try:
+            atomic_write_text(self._cache / key[:2] / f"{key}.json", json.dumps(entry))
+        except OSError as exc:
+            raise ImplementationError(
+                f"cannot write the response cache: {exc.strerror or exc}", code="cache-unwritable"
+            ) from None
+
+    def _count(self, raw: str) -> None:
+        """Sum ``usage`` and remember the model and fingerprint the endpoint reports (live responses only)."""
+        self._usage["requests"] += 1
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            self._usage["without"] += 1
+            return
+        if not isinstance(data, dict):
+            self._usage["without"] += 1
+            return
+        usage = data.get("usage")
+        if isinstance(usage, dict) and all(
+            isinstance(usage.get(k, 0), int) for k in ("prompt_tokens", "completion_tokens")
+        ):
+            prompt, completion = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+            total = usage.get("total_tokens")
+            self._usage["prompt_tokens"] += prompt
+            self._usage["completion_tokens"] += completion
+            self._usage["total_tokens"] += total if isinstance(total, int) else prompt + completion
+        else:
+            self._usage["without"] += 1
+        if isinstance(data.get("model"), str):
+            self._reported_model = self._redact(data["model"])[:200]
+        if isinstance(data.get("system_fingerprint"), str):
+            self._fingerprint = self._redact(data["system_fingerprint"])[:200]
+
+    def info(self) -> ImplementationInfo:
+        """Self-reported model and fingerprint, cache hits and misses, summed usage and its estimated cost."""
+        u = self._usage
+        price_in, price_out = self._prices.get("price_prompt"), self._prices.get("price_completion")
+        cost = None
+        if price_in is not None and price_out is not None:
+            cost = round((u["prompt_tokens"] * price_in + u["completion_tokens"] * price_out) / 1_000_000, 6)
+        usage = ChatUsage(
+            requests=u["requests"],
+            prompt_tokens=u["prompt_tokens"],
+            completion_tokens=u["completion_tokens"],
+            total_tokens=u["total_tokens"],
+            without_usage=u["without"],
+            price_prompt=price_in,
+            price_completion=price_out,
+            estimated_cost=cost,
+        )
+        return ImplementationInfo(
+            name=self._reported_model,
+            version=self._fingerprint,
+            cache=str(self._cache) if self._cache is not None else None,
+            cache_hits=self._hits,
+            cache_misses=self._misses,
+            usage=usage,
+        )
 
     def _read_completion(self, raw: str) -> TriageDecision:
         try:

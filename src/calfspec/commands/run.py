@@ -10,11 +10,15 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_NONE, EXIT_OK
 from ._options import guideline_option, impl_option, max_rounds_option, timeout_option
+
+if TYPE_CHECKING:
+    from ..models.results import ImplementationInfo
 
 
 @contextlib.contextmanager
@@ -35,6 +39,21 @@ def _sigterm_as_sigint() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _implementation_info(impl: object) -> ImplementationInfo | None:
+    """What the adapter learnt about the implementation: a chat endpoint's info(), or a cmd: hello's name/version."""
+    from ..models.results import ImplementationInfo
+
+    describe = getattr(impl, "info", None)
+    if callable(describe):
+        info = describe()
+        if isinstance(info, ImplementationInfo):
+            return info
+    peer = getattr(impl, "peer", None)
+    if isinstance(peer, dict) and (peer.get("name") or peer.get("version")):
+        return ImplementationInfo(name=peer.get("name"), version=peer.get("version"))
+    return None
 
 
 @click.command("run")
@@ -93,6 +112,14 @@ def _sigterm_as_sigint() -> Iterator[None]:
 )
 @click.option("-q", "--quiet", is_flag=True, help="No summary or progress on stderr (reports and gate lines only).")
 @click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="openai: only. Keep chat responses in DIR and reuse them for identical requests; "
+    "the reports say how many replies came from the cache.",
+)
+@click.option(
     "--baseline",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
@@ -140,6 +167,7 @@ def run(
     perturb: str | None,
     max_failures: int,
     quiet: bool,
+    cache_dir: Path | None,
 ) -> None:
     """Run golden scenarios against an implementation and judge each answer.
 
@@ -213,6 +241,15 @@ def run(
         click.echo(note, err=True)
 
     impl = load_implementation(impl_spec, guideline, concurrency=concurrency, pass_env=pass_env)
+    if cache_dir is not None:
+        use_cache = getattr(impl, "use_cache", None)
+        if not callable(use_cache):
+            raise InputError(
+                f"--cache works only with openai: implementations, not {impl.name}",
+                code="bad-option",
+                hint="drop --cache, or run a chat model with --impl openai:MODEL@BASE_URL",
+            )
+        use_cache(cache_dir)
     options = RunOptions(concurrency=concurrency, timeout=timeout, repeat=repeat, max_rounds=max_rounds)
     finished: list[CaseResult] = []
     not_run: list[NotRun] = []
@@ -270,6 +307,7 @@ def run(
         selected=len(selected),
         cases=tuple(finished),
         not_run=tuple(not_run),
+        implementation_info=_implementation_info(impl),
     )
     # Every report is attempted even if one fails, so one bad path does not lose the others.
     unwritten: list[InputError] = []

@@ -24,12 +24,14 @@ __all__ = [
     "Answer",
     "CaseResult",
     "CaseStats",
+    "ChatUsage",
     "ConditionScore",
     "ConfusionMatrix",
     "ConfusionRow",
     "Exchange",
     "Failure",
     "FailureKind",
+    "ImplementationInfo",
     "Metrics",
     "NotRun",
     "RuleScore",
@@ -269,6 +271,36 @@ class Metrics(Model):
     )
 
 
+class ChatUsage(Model):
+    """Token usage of a chat model over a run, summed from the replies' ``usage`` fields."""
+
+    requests: int = Field(ge=0, description="Requests sent to the endpoint (cache hits are not requests).")
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+    total_tokens: int = Field(ge=0)
+    without_usage: int = Field(default=0, ge=0, description="Replies that carried no usage field.")
+    price_prompt: float | None = Field(default=None, description="USD per million prompt tokens, as given.")
+    price_completion: float | None = Field(default=None, description="USD per million completion tokens, as given.")
+    estimated_cost: float | None = Field(
+        default=None, description="USD, from the token counts and both prices; null unless both prices were given."
+    )
+
+
+class ImplementationInfo(Model):
+    """What the implementation said about itself, and how its answers were obtained."""
+
+    name: str | None = Field(
+        default=None, description="Self-reported name: the cmd: hello's name, or the model a chat endpoint named."
+    )
+    version: str | None = Field(
+        default=None, description="Self-reported version: the hello's version, or the endpoint's system_fingerprint."
+    )
+    cache: str | None = Field(default=None, description="The --cache folder, when replies could come from it.")
+    cache_hits: int = Field(default=0, ge=0, description="Replies read from the cache instead of the endpoint.")
+    cache_misses: int = Field(default=0, ge=0, description="Replies fetched from the endpoint (and stored).")
+    usage: ChatUsage | None = None
+
+
 class RunResult(Model):
     """A whole run, as written by the JSON report."""
 
@@ -297,4 +329,7 @@ class RunResult(Model):
     metrics: Metrics | None = Field(
         default=None,
         description="Scores computed from the cases when the report was written; readers recompute them.",
+    )
+    implementation_info: ImplementationInfo | None = Field(
+        default=None, description="Self-reported name and version, response cache and token usage, when known."
     )

@@ -27,6 +27,7 @@ __all__ = [
     "case_status",
     "case_tag",
     "harm_key",
+    "implementation_notes",
     "pct",
 ]
 
@@ -335,6 +336,40 @@ def build_view(run: RunResult, guideline: GuidelineIndex) -> ReportView:
     return ReportView(
         run, metrics, _figures(metrics), views, flaky, red_flags, other_rules, status, note, views + passes
     )
+
+
+def implementation_notes(run: RunResult) -> tuple[str, ...]:
+    """Lines about the implementation itself: its self-reported name and version, the cache, tokens and cost."""
+    info = run.implementation_info
+    if info is None:
+        return ()
+    out: list[str] = []
+    if info.name or info.version:
+        out.append(f"self-reported: {info.name or '?'}" + (f" {info.version}" if info.version else ""))
+    if info.cache is not None:
+        served = info.cache_hits + info.cache_misses
+        if info.cache_hits:
+            out.append(
+                f"CACHED RUN: {info.cache_hits} of {served} replies read from the cache {info.cache} "
+                "(not asked again; delete the folder for fresh answers)"
+            )
+        else:
+            out.append(f"cache: {info.cache} (no reply came from it; {info.cache_misses} stored)")
+    u = info.usage
+    if u is not None and u.requests:
+        text = (
+            f"tokens: {u.prompt_tokens:,} prompt + {u.completion_tokens:,} completion = {u.total_tokens:,} "
+            f"over {u.requests} request(s)"
+        )
+        if u.without_usage:
+            text += f" ({u.without_usage} without a usage field)"
+        if u.estimated_cost is not None:
+            text += (
+                f"; estimated cost ${u.estimated_cost:,.4f} at ${u.price_prompt:g} / ${u.price_completion:g} "
+                "per million prompt / completion tokens"
+            )
+        out.append(text)
+    return tuple(out)
 
 
 def answer_text(answer: Answer) -> str:

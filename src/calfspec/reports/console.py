@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
 from ..models.results import CaseResult, Verdict
-from ._common import CaseView, ReportView, answer_text, build_view, pct
+from ._common import CaseView, ReportView, answer_text, build_view, implementation_notes, pct
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -254,6 +254,8 @@ def _render(view: ReportView, console: Console, max_failures: int | None = None)
     if run.shard:
         head.append(f", shard {run.shard}")
     console.print(head)
+    for note in implementation_notes(run):
+        console.print(Text(note, style="bold yellow" if note.startswith("CACHED") else "dim"))
     if view.guideline_note:
         console.print(Text(f"note: {view.guideline_note}", style="yellow"))
 

@@ -26,7 +26,7 @@ from ..guideline import GuidelineIndex
 from ..metrics import ERROR_COLUMN, range_label
 from ..models.results import ConfusionMatrix, RunResult
 from ..models.urgency import Urgency
-from ._common import answer_text, build_view, case_name, case_status, pct
+from ._common import answer_text, build_view, case_name, case_status, implementation_notes, pct
 
 __all__ = ["Facets", "MatrixCell", "MatrixLayout", "csp_hash", "facets", "matrix_layout", "render_html"]
 
@@ -144,7 +144,6 @@ def render_html(run: RunResult, guideline: GuidelineIndex) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
     from ._perturb import perturbation_rows
 
     view = build_view(run, guideline)
@@ -154,6 +153,7 @@ def render_html(run: RunResult, guideline: GuidelineIndex) -> str:
         script=script,
         script_hash=csp_hash(script),
         facets=facets(run),
+        implementation_notes=implementation_notes(run),
         view=view,
         run=run,
         perturbations=perturbation_rows(run),

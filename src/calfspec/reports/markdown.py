@@ -24,7 +24,7 @@ import re
 
 from ..guideline import GuidelineIndex
 from ..models.results import RunResult
-from ._common import CaseView, answer_text, build_view, pct
+from ._common import CaseView, answer_text, build_view, implementation_notes, pct
 
 __all__ = ["MAX_CASES", "MAX_CHARS", "render_markdown"]
 
@@ -99,6 +99,9 @@ def render_markdown(run: RunResult, guideline: GuidelineIndex) -> str:
         f"| {m.passed} | {m.failed_safety} | {m.failed_quality} | {m.errors} |",
         "",
     ]
+    notes = implementation_notes(run)
+    if notes:
+        out += [*(f"> {md_text(n)}" for n in notes), ""]
     if view.guideline_note:
         out += [f"> **Note:** {md_text(view.guideline_note)}", ""]
     out += _emergency_misses(view.emergency_misses)
