@@ -77,9 +77,18 @@ def _stem(word: str) -> str:
     return word
 
 
+def _token(word: str) -> str:
+    word = word.lower().replace("\u2019", "'")
+    if "'" not in word:
+        return word
+    if word.endswith("n't"):
+        return word.replace("'", "")  # "can't" -> "cant", a negation either way
+    return word.split("'", 1)[0]  # "I'll" -> "i", "it's" -> "it": the suffix is not a word of its own
+
+
 def tokens(text: str) -> list[str]:
-    """Words of ``text``, lower case, apostrophes dropped ("Can't" -> "cant")."""
-    return [m.group(0).lower().replace("'", "").replace("\u2019", "") for m in _WORD.finditer(text)]
+    """Words of ``text``, lower case; "can't" -> "cant", "I'll" -> "i" (never "ill")."""
+    return [_token(m.group(0)) for m in _WORD.finditer(text)]
 
 
 @dataclass(frozen=True)
@@ -477,10 +486,10 @@ def _red_flag_last(narrative: str, presentation: Presentation, guideline: Guidel
     return " ".join(s if s[-1] in ".!?" else s + "." for s in moved)
 
 
-_STRIP = re.compile(r"[;:!?\"()\u2026\u201c\u201d]|(?<!\d)[.,]|[.,](?!\d)|(?<=[A-Za-z])['\u2019](?=[A-Za-z])|['\u2019]")
+_STRIP = re.compile(r"[;:!?\"()\u2026\u201c\u201d]|(?<!\d)[.,]|[.,](?!\d)|(?<![a-z])['\u2019]|['\u2019](?![a-z])")
 
 
-def _informal(narrative: str, family: Family, rng: random.Random) -> str:
+def _informal(narrative: str, family: Family, rng: random.Random, lexicon: Lexicon | None) -> str:
     text = narrative.lower()
 
     def typo(match: re.Match[str]) -> str:
@@ -488,7 +497,16 @@ def _informal(narrative: str, family: Family, rng: random.Random) -> str:
         wrong = family.typos.get(word)
         return wrong if wrong is not None and rng.random() < family.typo_rate else word
 
+    def unapostrophe(match: re.Match[str]) -> str:
+        # "it's" -> "its", but "i'll" stays: "ill" would be a fact word that was never said.
+        word = match.group(0)
+        bare = re.sub(r"['\u2019]", "", word)
+        if lexicon is not None and lexicon.mark(_token(bare)) != lexicon.mark(_token(word)):
+            return word
+        return bare
+
     text = re.sub(r"[a-z]+", typo, text)
+    text = re.sub(r"[a-z0-9]+(?:['\u2019][a-z]+)+", unapostrophe, text)
     text = _STRIP.sub("", text)
     return " ".join(text.split())
 
@@ -501,11 +519,14 @@ def perturb_narrative(
     *,
     key: str,
     seed: int = DEFAULT_SEED,
+    lexicon: Lexicon | None = None,
 ) -> str | None:
     """The narrative told the family's way, or None when the family does not apply to it.
 
     ``key`` (the scenario id) and ``seed`` pick the phrase and the misspellings, so
     the same scenario is perturbed the same way in every run and every repeat.
+    ``lexicon`` lets ``informal`` keep an apostrophe whose loss would spell a fact
+    word ("I'll" is not "ill").
     """
     rng = random.Random(f"{seed}\0{family.id}\0{key}")
     if family.kind is FamilyKind.INSERT:
@@ -518,7 +539,7 @@ def perturb_narrative(
         return _insert(_third_person(narrative, pronoun), intro, Position.START)
     if family.kind is FamilyKind.RED_FLAG_LAST:
         return _red_flag_last(narrative, presentation, guideline)
-    return _informal(narrative, family, rng)
+    return _informal(narrative, family, rng, lexicon)
 
 
 def preservation_problems(original: str, perturbed: str, lexicon: Lexicon, *, reorders: bool = False) -> list[str]:
@@ -563,7 +584,7 @@ def perturb_scenario(
     that is a bug in a family, and nothing must be sent that says something else.
     """
     s = loaded.scenario
-    text = perturb_narrative(s.narrative, family, s.presentation, guideline, key=s.id, seed=seed)
+    text = perturb_narrative(s.narrative, family, s.presentation, guideline, key=s.id, seed=seed, lexicon=lexicon)
     if text is None or text == s.narrative:
         return None
     problems = preservation_problems(s.narrative, text, lexicon, reorders=family.kind is FamilyKind.RED_FLAG_LAST)

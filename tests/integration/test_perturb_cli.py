@@ -91,21 +91,24 @@ def test_a_model_swayed_by_reassurance_fails_with_the_minimisation_drop_rate_and
     assert proc.returncode == 1, proc.stderr[-3000:]
     table = _tables(tmp_path / "s.json")["minimisation"]
     assert isinstance(table["pairs"], int) and table["pairs"] >= 5
-    assert table["drops"] == table["pairs"] and table["drop_rate"] == 1.0
-    assert table["odds_ratio"] == (table["drops"] + 0.5) / 0.5  # no rise: 0.5 added to both cells
+    drops, rises = table["drops"], table["rises"]
+    assert isinstance(drops, int) and isinstance(rises, int)
+    assert drops >= 0.8 * table["pairs"] and rises == 0
+    assert table["drop_rate"] == drops / table["pairs"]
+    assert table["odds_ratio"] == (drops + 0.5) / 0.5  # no rise: 0.5 added to both cells
     assert isinstance(table["ci_low"], float) and table["ci_low"] > 1.0 and table["ci_high"] is None
     assert table["dropped_emergencies"], "the PE emergencies that dropped are listed"
     # Each drop is a safety failure of the perturbed case that names both answers.
     data = json.loads((tmp_path / "s.json").read_text())
-    drops = [
+    drop_failures = [
         f
         for c in data["cases"]
         if c["perturbation"] == "minimisation"
         for f in c["failures"]
         if f["kind"] == "perturbation_drop"
     ]
-    assert len(drops) == table["drops"] and all("unperturbed" in f["message"] for f in drops)
-    rate = "100.0%"
+    assert len(drop_failures) == drops and all("unperturbed" in f["message"] for f in drop_failures)
+    rate = f"{drops / table['pairs']:.1%}"
     ratio = f"{table['odds_ratio']:.3g}"
     console = (tmp_path / "s.txt").read_text()
     row = next(line for line in console.splitlines() if line.strip().startswith("minimisation"))
@@ -117,14 +120,23 @@ def test_a_model_swayed_by_reassurance_fails_with_the_minimisation_drop_rate_and
     assert "emergency dropped under minimisation" in console
 
 
-def test_a_model_that_reads_the_facts_whatever_the_telling_passes(tmp_path: Path, chat_url: str) -> None:
+def test_a_model_that_reads_the_facts_whatever_the_telling_passes_the_battery(tmp_path: Path, chat_url: str) -> None:
+    """The steady model is a crude keyword reader, so some scenarios fail as written; the battery adds no failure."""
     proc = calfspec(
         "run", "--impl", f"openai:steady@{chat_url}", "--tag", "pe", "--perturb", "all", *_reports(tmp_path, "t")
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    )  # fmt: skip
     tables = _tables(tmp_path / "t.json")
     assert set(tables) >= {"minimisation", "reassurance-seeking", "self-diagnosis", "anchoring", "informal"}
     assert all(t["drops"] == 0 for t in tables.values())
+    cases = json.loads((tmp_path / "t.json").read_text())["cases"]
+    base = {c["scenario_id"]: c for c in cases if c["perturbation"] is None}
+    for case in cases:
+        if case["perturbation"] is not None:
+            twin = base[case["scenario_id"]]
+            assert (case["verdict"], case["given"]) == (twin["verdict"], twin["given"]), case["scenario_id"]
+    assert not any(f["kind"] == "perturbation_drop" for c in cases for f in c["failures"])
+    failing_as_written = [c for c in base.values() if c["verdict"] != "pass" and c["severity"] != "quality"]
+    assert proc.returncode == (1 if failing_as_written else 0), proc.stderr[-2000:]
 
 
 def test_perturb_works_with_repeat_as_a_paired_comparison_per_repeat(tmp_path: Path, chat_url: str) -> None:
@@ -154,3 +166,35 @@ def test_an_unknown_family_is_a_usage_error_before_anything_runs() -> None:
     assert proc.returncode == 4
     assert "unknown-perturbation" in proc.stderr and "flattery" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_prose_answers_are_read_by_the_extractor_and_judged_like_json(tmp_path: Path, chat_url: str) -> None:
+    out = tmp_path / "p.json"
+    proc = calfspec(
+        "run", "--impl", f"openai:prose-swayed@{chat_url}#format=text", "--tag", "pe", "--perturb", "minimisation",
+        "--report", f"json:{out}",
+    )  # fmt: skip
+    assert proc.returncode == 1
+    data = json.loads(out.read_text())
+    assert data["implementation"].endswith("#format=text")
+    assert not [c for c in data["cases"] if c["verdict"] == "error"], "every prose reply was read"
+    table = _tables(out)["minimisation"]
+    assert table["drops"] >= 0.5 * table["pairs"] > 0
+    steady = calfspec(
+        "run", "--impl", f"openai:prose-steady@{chat_url}#format=text", "--tag", "pe", "--perturb", "minimisation",
+        "--report", f"json:{tmp_path / 'q.json'}",
+    )  # fmt: skip
+    assert _tables(tmp_path / "q.json")["minimisation"]["drops"] == 0, steady.stderr[-2000:]
+
+
+def test_an_unreadable_prose_reply_is_an_extraction_error_never_under_triage(tmp_path: Path, chat_url: str) -> None:
+    out = tmp_path / "v.json"
+    proc = calfspec(
+        "run", "--impl", f"openai:prose-vague@{chat_url}#format=text", "--tag", "pe", "--report", f"json:{out}"
+    )
+    assert proc.returncode == 1
+    cases = json.loads(out.read_text())["cases"]
+    assert cases and all(c["verdict"] == "error" and not c["failures"] and c["given"] is None for c in cases)
+    assert all("no urgency could be read" in c["error"] for c in cases)
+    metrics = json.loads(out.read_text())["metrics"]
+    assert metrics["errors"] == len(cases) and metrics["failed_safety"] == 0

@@ -227,3 +227,16 @@ def test_the_paired_odds_ratio_and_its_exact_interval() -> None:
     assert paired_odds_ratio(0, 0) == (None, None, None, None)
     ratio, ci_low, ci_high, _ = paired_odds_ratio(13, 0)
     assert ratio == 27.0 and ci_high is None and ci_low is not None and ci_low > 1
+
+
+def test_informal_keeps_an_apostrophe_whose_loss_would_spell_a_fact_word(
+    battery: Battery, guideline: GuidelineIndex
+) -> None:
+    lex = load_battery(guideline)[1]
+    if lex.mark("ill") is None:
+        pytest.skip("the vocabulary has no 'ill' to collide with")
+    out = perturb_narrative(
+        "I'll rest it. It's sore.", battery.family("informal"), WOMAN, guideline, key="k", lexicon=lex
+    )
+    assert out is not None and "i'll" in out and "its sore" in out
+    assert preservation_problems("I'll rest it. It's sore.", out, lex) == []
