@@ -19,12 +19,12 @@ def nearest(word: str, known: Iterable[str], *, n: int = 3, cutoff: float = 0.6)
     return [norm[f] for f in found]
 
 
-def suggest(word: str, known: Iterable[str], *, listing: str = "calfspec ids") -> str:
-    """A hint: ``did you mean 'a' or 'b'? (`calfspec ids` lists every id)``."""
+def suggest(word: str, known: Iterable[str], *, listing: str | None = "calfspec ids") -> str:
+    """A hint: ``did you mean 'a' or 'b'? (`calfspec ids` lists them all)``; ``listing`` None drops the tail."""
     close = nearest(word, known)
-    tail = f"`{listing}` lists them all"
+    tail = f" (`{listing}` lists them all)" if listing else ""
     if not close:
-        return f"no id is close to {word!r}; {tail}"
+        return f"no id is close to {word!r}" + (f";{tail[:-1].replace(' (', ' ', 1)}" if listing else "")
     quoted = [repr(c) for c in close]
     options = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-    return f"did you mean {options}? ({tail})"
+    return f"did you mean {options}?{tail}"

@@ -67,7 +67,14 @@ def validate_decision(decision: TriageDecision, guideline: GuidelineIndex) -> No
     """Raise :class:`ImplementationError` if the decision names unknown guideline ids."""
     # A deprecated id (guideline/aliases.yaml) is still a known id: it is read as its
     # replacements (calfspec.policy.canonical_decision) before the decision is judged.
+    from ._suggest import nearest
+
     aliases = guideline.aliases
+
+    def named(field: str, ref: str, known: Iterable[str]) -> str:
+        close = nearest(ref, known, n=1)
+        return f"{field}: {ref!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+
     unknown: list[str] = []
     for field, known in (
         ("pathways", guideline.pathways),
@@ -75,10 +82,12 @@ def validate_decision(decision: TriageDecision, guideline: GuidelineIndex) -> No
         ("conditions", guideline.conditions),
     ):
         unknown.extend(
-            f"{field}: {ref!r}" for ref in getattr(decision, field) if ref not in known and (field, ref) not in aliases
+            named(field, ref, known)
+            for ref in getattr(decision, field)
+            if ref not in known and (field, ref) not in aliases
         )
     unknown.extend(
-        f"questions: {q!r}"
+        named("questions", q, [*guideline.findings, *QUESTION_FIELDS])
         for q in decision.questions
         if q not in guideline.findings and q not in QUESTION_FIELDS and ("findings", q) not in aliases
     )
@@ -86,7 +95,7 @@ def validate_decision(decision: TriageDecision, guideline: GuidelineIndex) -> No
         raise ImplementationError(
             "decision names ids the guideline does not define: " + ", ".join(unknown),
             code="unknown-guideline-id",
-            hint="use the pathway, advice, condition and finding ids from guideline/ (schemas list them)",
+            hint="use the pathway, advice, condition and finding ids from guideline/; `calfspec ids` lists them",
         )
 
 

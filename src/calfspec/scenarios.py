@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
+from ._suggest import suggest
 from ._yaml import YamlDoc, load_yaml_model
 from .errors import CalfspecError, InputError, ProblemsError, UnknownIdError
 from .guideline import GuidelineIndex, data_dir
@@ -37,6 +38,9 @@ __all__ = [
 
 _NOT_SCENARIOS = {"reviewers.yaml", "reviewers.yml"}
 _NOT_SCENARIO_DIRS = {"signoffs"}
+
+_LISTED = ("finding", "pathway", "advice", "condition", "rule")
+"""The kinds of id `calfspec ids --kind` lists."""
 
 
 class ScenarioInvalid(ProblemsError):
@@ -139,7 +143,11 @@ def _id_problems(loaded: LoadedScenario, guideline: GuidelineIndex) -> list[Calf
                     path=str(loaded.path),
                     line=line,
                     col=col,
-                    hint=f"use a {what} id defined in guideline/ (see `calfspec check --json` for counts)",
+                    hint=suggest(
+                        ref,
+                        known_set,
+                        listing=f"calfspec ids --kind {what}" if what in _LISTED else "calfspec check --json",
+                    ),
                 )
             )
 
