@@ -227,3 +227,20 @@ def test_incomplete_run_says_how_much_finished() -> None:
 def test_claim_missing_from_the_loaded_guideline_is_said_not_dropped() -> None:
     r = run([case("a", "routine", claims=("claim-from-the-future",))])
     assert "claim-from-the-future: (claim not in the loaded guideline)" in render_console(r, load_guideline())
+
+
+def test_cases_never_sent_fail_the_status_and_are_said_in_every_human_report() -> None:
+    from calfspec.models.results import NotRun
+    from calfspec.reports.html import render_html
+    from calfspec.reports.markdown import render_markdown
+
+    base = run([case("a", "urgent")])
+    missed = base.model_copy(
+        update={"not_run": (NotRun(scenario_id="b", reason="the implementation was given up on after 3 crashes"),)}
+    )
+    text = render_console(missed, load_guideline())
+    assert "NOT RUN: 1 case(s) never sent, so nothing judged them: the implementation was given up on" in text
+    assert text.rstrip().splitlines()[-1].startswith("FAILED: 1 passed") and text.rstrip().endswith("; 1 not run")
+    assert "NOT RUN: 1 case(s)" in render_markdown(missed, load_guideline())
+    assert "NOT RUN: 1 case(s)" in render_html(missed, load_guideline())
+    assert render_console(base, load_guideline()).rstrip().splitlines()[-1].startswith("PASSED")

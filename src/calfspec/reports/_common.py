@@ -318,8 +318,8 @@ def build_view(run: RunResult, guideline: GuidelineIndex) -> ReportView:
     flaky = tuple(s for s in case_stats(run).values() if s.flaky)
     if not run.complete:
         status = "INCOMPLETE"
-    elif metrics.failed_safety or metrics.errors:
-        status = "FAILED"
+    elif metrics.failed_safety or metrics.errors or run.not_run:
+        status = "FAILED"  # a case never sent was judged by nobody: not a clean run
     elif metrics.failed_quality:
         status = "PASSED with quality failures"
     else:
@@ -339,11 +339,19 @@ def build_view(run: RunResult, guideline: GuidelineIndex) -> ReportView:
 
 
 def implementation_notes(run: RunResult) -> tuple[str, ...]:
-    """Lines about the implementation itself: its self-reported name and version, the cache, tokens and cost."""
+    """Lines about how the answers were obtained: cases never sent, the self-reported name and version, the
+    cache, tokens and cost."""
+    out: list[str] = []
+    if run.not_run:
+        reasons = sorted({m.reason for m in run.not_run})
+        out.append(
+            f"NOT RUN: {len(run.not_run)} case(s) never sent, so nothing judged them: "
+            + "; ".join(reasons[:3])
+            + (f" (and {len(reasons) - 3} more reasons)" if len(reasons) > 3 else "")
+        )
     info = run.implementation_info
     if info is None:
-        return ()
-    out: list[str] = []
+        return tuple(out)
     if info.name or info.version:
         out.append(f"self-reported: {info.name or '?'}" + (f" {info.version}" if info.version else ""))
     if info.cache is not None:

@@ -255,7 +255,8 @@ def _render(view: ReportView, console: Console, max_failures: int | None = None)
         head.append(f", shard {run.shard}")
     console.print(head)
     for note in implementation_notes(run):
-        console.print(Text(note, style="bold yellow" if note.startswith("CACHED") else "dim"))
+        style = "bold red" if note.startswith("NOT RUN") else "bold yellow" if note.startswith("CACHED") else "dim"
+        console.print(Text(note, style=style))
     if view.guideline_note:
         console.print(Text(f"note: {view.guideline_note}", style="yellow"))
 
@@ -308,6 +309,8 @@ def _render(view: ReportView, console: Console, max_failures: int | None = None)
     )
     if not run.complete:
         tail.append(f"; {len({c.scenario_id for c in run.cases})} of {run.selected} selected scenario(s) finished")
+    if run.not_run:
+        tail.append(f"; {len(run.not_run)} not run")
     console.print(tail)
 
 
