@@ -127,8 +127,7 @@ def test_console_dash_goes_to_stdout_and_quiet_silences_stderr(tmp_path: Path) -
     proc = run_calfspec("run", "--tag", "red-flag", "--timeout", "60", "--report", "console:-")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "PASSED" in proc.stdout and "In-range rate" in proc.stdout
-    # stdout is a pipe here, not the terminal the user watches: the summary is on stderr as well
-    assert "In-range rate" in proc.stderr
+    assert "In-range rate" not in proc.stderr  # once, where it was asked for (a CI log shows both streams)
     assert "\x1b[" not in proc.stdout
     quiet = run_calfspec("run", "--tag", "red-flag", "-q", "--report", f"json:{tmp_path / 'r.json'}")
     assert quiet.returncode == 0, quiet.stderr[-3000:]

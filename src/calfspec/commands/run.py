@@ -204,11 +204,10 @@ def run(
     from ..scenarios import load_scenarios, parse_shard, select_scenarios
 
     report_specs = [parse_report_spec(r) for r in reports]
-    # The summary goes to stderr whatever else is written, unless -q, or a console
-    # report already shows it there (bare `console`, or `console:-` with stdout on the same terminal).
-    shown = any(
-        s.format is ReportFormat.CONSOLE and s.path is None and (s.stderr or sys.stdout.isatty()) for s in report_specs
-    )
+    # The summary goes to stderr whatever else is written, unless -q, or a console report
+    # already puts it on a standard stream (`console` on stderr, `console:-` on stdout): once is enough,
+    # also in a CI log where both streams end up.
+    shown = any(s.format is ReportFormat.CONSOLE and s.path is None for s in report_specs)
     if not quiet and not shown:
         report_specs.insert(0, parse_report_spec("console"))
     for spec in report_specs:
