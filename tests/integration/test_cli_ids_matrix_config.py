@@ -61,7 +61,7 @@ def test_matrix_writes_html_and_markdown_and_highlights_disagreement(tmp_path: P
     }
     text = md.read_text(encoding="utf-8")
     assert text.startswith("## calfspec conformance matrix: 2 implementation(s)")
-    assert "| Implementation | Status |" in text
+    assert "| Implementation | Self-reported | Status |" in text
 
 
 def test_matrix_refuses_a_format_it_has_no_renderer_for_and_a_bad_file(tmp_path: Path) -> None:

@@ -50,6 +50,18 @@ def test_cells_rows_and_disagreement() -> None:
     assert [f.key for f in lazy.figures][:2] == ["pass_rate", "in_range_rate"]
 
 
+def test_each_implementation_shows_what_it_reported_about_itself() -> None:
+    from calfspec.models.results import ImplementationInfo
+
+    results = three()
+    good = results[0][1].model_copy(  # type: ignore[attr-defined]
+        update={"implementation_info": ImplementationInfo(name="triage-bot", version="2.1", cache="c", cache_hits=3)}
+    )
+    view = build_matrix([(results[0][0], good), *results[1:]], load_guideline())  # type: ignore[list-item]
+    assert [c.reported for c in view.columns] == ["triage-bot 2.1 (cached: 3 replies)", "", ""]
+    assert "| `reference` | triage-bot 2.1 (cached: 3 replies) |" in render_matrix("md", view)
+
+
 def test_markdown_is_a_gfm_table_with_one_column_per_implementation() -> None:
     text = render_matrix("md", build_matrix(three(), load_guideline()))  # type: ignore[arg-type]
     tokens = MarkdownIt("commonmark").enable("table").parse(text)

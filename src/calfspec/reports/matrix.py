@@ -99,6 +99,9 @@ class MatrixColumn:
     trials: int
     emergency_misses: int
     capability: float | None
+    reported: str = ""
+    """Self-reported name and version (a cmd: hello, or the model a chat endpoint named), with ``cached`` when
+    any reply came from a response cache."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,16 @@ def _names(results: list[tuple[Path, RunResult]]) -> list[str]:
     names = [r.implementation for _, r in results]
     # Two results of one implementation (e.g. two versions, or two models behind one name): tell them apart.
     return [f"{n} ({p.stem})" if names.count(n) > 1 else n for n, (p, _) in zip(names, results, strict=True)]
+
+
+def _reported(run: RunResult) -> str:
+    info = run.implementation_info
+    if info is None:
+        return ""
+    text = " ".join(x for x in (info.name, info.version) if x)
+    if info.cache_hits:
+        text += f" (cached: {info.cache_hits} replies)"
+    return text.strip()
 
 
 def build_matrix(results: list[tuple[Path, RunResult]], guideline: GuidelineIndex) -> MatrixView:
@@ -145,6 +158,7 @@ def build_matrix(results: list[tuple[Path, RunResult]], guideline: GuidelineInde
                 trials=m.trials,
                 emergency_misses=len(view.emergency_misses),
                 capability=ccs.get(name),
+                reported=_reported(run),
             )
         )
     order: dict[str, tuple[str, bool]] = {}
@@ -185,14 +199,15 @@ def render_matrix_markdown(view: MatrixView) -> str:
         f"Guideline {_md_cell(view.guideline)}. **{view.disagreeing}** scenario(s) where the implementations disagree"
         " are listed first, in bold.",
         "",
-        "| Implementation | Status | Passed | Safety | Quality | Errors | Emergencies under-triaged | CCS |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| Implementation | Self-reported | Status | Passed | Safety | Quality | Errors "
+        "| Emergencies under-triaged | CCS |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for c in view.columns:
         ccs = "n/a" if c.capability is None else f"{c.capability:.3f}"
         out.append(
-            f"| {md_code(c.name)} | {c.status} | {c.passed}/{c.trials} | {c.failed_safety} | {c.failed_quality} "
-            f"| {c.errors} | {c.emergency_misses} | {ccs} |"
+            f"| {md_code(c.name)} | {_md_cell(c.reported) or '–'} | {c.status} | {c.passed}/{c.trials} "
+            f"| {c.failed_safety} | {c.failed_quality} | {c.errors} | {c.emergency_misses} | {ccs} |"
         )
     out += ["", "### Scores", "", "| Measure | " + " | ".join(md_code(c.name) for c in view.columns) + " |"]
     out.append("|---|" + "---:|" * len(view.columns))
