@@ -91,3 +91,34 @@ def test_incomplete_run_gets_an_error_testcase_so_ci_does_not_show_it_green() ->
 def test_a_time_that_is_not_finite_is_written_as_zero() -> None:
     r = run([case("a", "urgent").model_copy(update={"elapsed_ms": float("nan")})])
     assert next(parse(render_junit(r)).iter("testcase")).get("time") == "0.000"
+
+
+def test_the_self_reported_name_version_cache_and_usage_are_suite_properties() -> None:
+    from calfspec.models.results import ChatUsage, ImplementationInfo
+    from calfspec.reports.junit import render_junit
+    from tests.fixtures.results import case, run
+
+    info = ImplementationInfo(
+        name="gpt-x",
+        version="fp_9",
+        cache="c",
+        cache_hits=2,
+        usage=ChatUsage(
+            requests=1,
+            prompt_tokens=10,
+            completion_tokens=5,
+            total_tokens=15,
+            price_prompt=1,
+            price_completion=1,
+            estimated_cost=1.5e-05,
+        ),
+    )
+    xml = render_junit(run([case("a", "urgent")]).model_copy(update={"implementation_info": info}))
+    for name, value in (
+        ("implementation.reported_name", "gpt-x"),
+        ("implementation.reported_version", "fp_9"),
+        ("cache.hits", "2"),
+        ("usage.total_tokens", "15"),
+        ("usage.estimated_cost_usd", "1.5e-05"),
+    ):
+        assert f'<property name="{name}" value="{value}" />' in xml

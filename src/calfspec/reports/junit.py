@@ -136,6 +136,21 @@ def render_junit(run: RunResult) -> str:
         ("selected", str(run.selected)),
     ):
         ET.SubElement(props, "property", {"name": name, "value": xml_safe(value)})
+    info = run.implementation_info
+    if info is not None:  # what the implementation said about itself, and whether replies came from a cache
+        extra: list[tuple[str, str | None]] = [
+            ("implementation.reported_name", info.name),
+            ("implementation.reported_version", info.version),
+        ]
+        if info.cache is not None:
+            extra += [("cache.dir", info.cache), ("cache.hits", str(info.cache_hits))]
+        if info.usage is not None:
+            extra += [("usage.total_tokens", str(info.usage.total_tokens))]
+            if info.usage.estimated_cost is not None:
+                extra += [("usage.estimated_cost_usd", repr(info.usage.estimated_cost))]
+        for key, text in extra:
+            if text is not None:
+                ET.SubElement(props, "property", {"name": key, "value": xml_safe(text)})
     for case in run.cases:
         _testcase(suite, case, run)
     for missed in run.not_run:
