@@ -206,7 +206,7 @@ def test_an_unwritable_report_path_is_exit_4_before_any_case_is_sent(tmp_path: P
 
 def test_json_on_stdout_is_pure_json_with_every_human_line_on_stderr() -> None:
     proc = calfspec("run", "--impl", f"python:{FIXTURES_DIR / 'broken' / 'always_self_care.py'}:triage",
-                    "--tag", "dvt", "--report", "json:-", "--report", "console:-")  # fmt: skip
+                    "--tag", "dvt", "--report", "json:-", "--report", "console")  # fmt: skip
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["kind"] == "calfspec-result"
     assert "FAILED" in proc.stderr and "gate:" in proc.stderr

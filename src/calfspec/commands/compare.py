@@ -62,7 +62,7 @@ def compare(baseline: Path, current: Path, reports: tuple[str, ...], guideline_d
 
     comparison = compare_runs(load_run_result(baseline), load_run_result(current), load_guideline(guideline_dir))
     if not any(s.format is ReportFormat.CONSOLE and s.path is None for s in specs):
-        specs.insert(0, parse_report_spec("console:-"))
+        specs.insert(0, parse_report_spec("console"))  # the human summary on stderr
     for spec in specs:
         write_comparison(spec, comparison, stdout=sys.stdout, stderr=sys.stderr)
     sys.exit(EXIT_ERRORS if comparison.gate_failed else EXIT_OK)

@@ -155,10 +155,13 @@ def render_comparison(fmt: ReportFormat, comparison: Comparison) -> str:
 
 
 def write_comparison(spec: ReportSpec, comparison: Comparison, *, stdout: TextIO, stderr: TextIO) -> None:
-    """Write one comparison report: console to ``stderr``, ``-`` to ``stdout``, else atomically to the file."""
+    """Write one comparison report: bare ``console`` to ``stderr``, ``-`` to ``stdout``, else atomically to the file.
+
+    As for a run, ``console:-`` is stdout like every other format's ``-``.
+    """
     text = render_comparison(spec.format, comparison)
     if spec.path is None:
-        stream = stderr if spec.format is ReportFormat.CONSOLE else stdout
+        stream = stderr if spec.format is ReportFormat.CONSOLE and spec.stderr else stdout
         stream.write(text)
         stream.flush()
         return
