@@ -166,3 +166,14 @@ def test_incomplete_run_is_flagged_in_the_title_status_and_body() -> None:
     assert 'id="status">INCOMPLETE<' in html
     assert "Incomplete run: 1 of 3 selected scenario(s) finished" in html
     assert 'id="incomplete"' not in render_html(run([case("a", "urgent")]), load_guideline())
+
+
+def test_passing_trials_link_to_their_claims_which_are_shown_once() -> None:
+    claims = ("dvt-red-flag-signs",)
+    r = run([case(f"p{i}", "urgent", claims=claims) for i in range(5)] + [case("f", "self_care", claims=claims)])
+    html = render_html(r, load_guideline())
+    assert html.count('href="#claim-dvt-red-flag-signs"') == 5  # each passing trial links
+    assert html.count('id="claim-dvt-red-flag-signs"') == 1  # the claim is shown once
+    # the failing trial keeps its evidence inline, beside the failure
+    failing = html[html.index('id="f"') : html.index("</article>", html.index('id="f"'))]
+    assert "Why this is expected (1 claim(s))" in failing and "especially in one leg" in failing

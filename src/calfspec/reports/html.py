@@ -26,7 +26,16 @@ from ..guideline import GuidelineIndex
 from ..metrics import ERROR_COLUMN, range_label
 from ..models.results import ConfusionMatrix, RunResult
 from ..models.urgency import Urgency
-from ._common import answer_text, build_view, case_name, case_status, implementation_notes, pct
+from ._common import (
+    CaseView,
+    ClaimEvidence,
+    answer_text,
+    build_view,
+    case_name,
+    case_status,
+    implementation_notes,
+    pct,
+)
 
 __all__ = ["Facets", "MatrixCell", "MatrixLayout", "csp_hash", "facets", "matrix_layout", "render_html"]
 
@@ -124,6 +133,16 @@ def facets(run: RunResult) -> Facets:
     )
 
 
+def _pass_claims(cases: tuple[CaseView, ...]) -> tuple[ClaimEvidence, ...]:
+    """Each claim a passing trial cites, once, in order of first citation."""
+    seen: dict[str, ClaimEvidence] = {}
+    for cv in cases:
+        if not cv.lines:
+            for ev in cv.evidence:
+                seen.setdefault(ev.claim_id, ev)
+    return tuple(seen.values())
+
+
 def _script() -> str:
     return resources.files("calfspec.reports").joinpath("templates", "report.js").read_text(encoding="utf-8")
 
@@ -154,6 +173,7 @@ def render_html(run: RunResult, guideline: GuidelineIndex) -> str:
         script_hash=csp_hash(script),
         facets=facets(run),
         implementation_notes=implementation_notes(run),
+        pass_claims=_pass_claims(view.cases),
         view=view,
         run=run,
         perturbations=perturbation_rows(run),
