@@ -62,8 +62,11 @@ def test_covering_is_transitive() -> None:
 
 
 def test_a_pathway_for_another_concern_does_not_cover() -> None:
+    # Same-day pathways for different concerns do not stand in for each other. (Every emergency
+    # pathway covers every same-day one: an emergency decision lists only emergency pathways,
+    # D31, claim emergency-covers-same-day.)
     e = expect("urgent", "emergency", pathways_required=["urgent-tear-assessment"])
-    j = judged(e, urgency="emergency", pathways=["emergency-call-now"])
+    j = judged(e, urgency="urgent", pathways=["urgent-dvt-assessment"])
     assert [(f.kind, f.severity) for f in j.failures] == [(FailureKind.MISSING_PATHWAY, Severity.SAFETY)]
 
 
