@@ -14,7 +14,7 @@ import base64
 import re
 from urllib.parse import quote, quote_plus
 
-__all__ = ["REDACTED", "holding_secrets", "redact", "register_secret", "secret_forms"]
+__all__ = ["REDACTED", "forget_secrets", "holding_secrets", "redact", "register_secret", "secret_forms"]
 
 REDACTED = "[redacted]"
 
@@ -65,6 +65,13 @@ def register_secret(secret: str | None) -> None:
         _forms.update(new)
         # Longest first, so a raw key is replaced whole before one of its fragments could match.
         _pattern = re.compile("|".join(re.escape(f) for f in sorted(_forms, key=len, reverse=True)))
+
+
+def forget_secrets() -> None:
+    """Forget every registered secret (for tests, which must not leak secrets into each other)."""
+    global _pattern
+    _forms.clear()
+    _pattern = None
 
 
 def holding_secrets() -> bool:

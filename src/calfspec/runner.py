@@ -34,7 +34,7 @@ from .judge import judge
 from .models.results import CaseResult, Exchange, NotRun, Verdict
 from .models.triage import FindingState, Side, TriageRequest
 from .scenarios import LoadedScenario
-from .session import answer_request, ask, converse, note_sigint, started, stdout_to_stderr
+from .session import answer_request, ask, converse, interrupted, note_sigint, started, stdout_to_stderr
 
 __all__ = ["NOT_SENT_CODE", "RunOptions", "answer_request", "ask", "build_request", "case_id", "run_case", "run_cases"]
 
@@ -238,6 +238,9 @@ async def run_cases(
             # Yield once per case: an in-process implementation that never awaits would
             # otherwise run every queued case before Ctrl-C or SIGTERM could cancel the run.
             await asyncio.sleep(0)
+            if interrupted():
+                # Ctrl-C while an in-process call held the loop: start nothing new.
+                raise asyncio.CancelledError
             result = await run_case(impl, loaded, guideline, options, repeat)
         deliver(result)
 

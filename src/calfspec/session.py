@@ -50,6 +50,7 @@ __all__ = [
     "ask",
     "askable",
     "converse",
+    "interrupted",
     "note_sigint",
     "started",
     "stdout_to_stderr",
@@ -126,6 +127,11 @@ def note_sigint() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def interrupted() -> bool:
+    """Whether the user pressed Ctrl-C while :func:`note_sigint` was watching."""
+    return _sigint_seen
+
+
 def _contained(what: str, exc: BaseException) -> ImplementationError:
     return ImplementationError(f"{what}: {type(exc).__name__}: {exc}", code="implementation-start-failed")
 
@@ -185,7 +191,11 @@ async def ask(impl: Implementation, request: TriageRequest, timeout: float) -> t
         raise
     except KeyboardInterrupt as exc:
         if _sigint_seen:
-            raise  # the user's Ctrl-C: stop the run
+            # The user's Ctrl-C landed inside an in-process call that never yields. Stop the
+            # run as a cancellation, the way asyncio stops it everywhere else: a
+            # KeyboardInterrupt escaping a task would end in "Task exception was never
+            # retrieved" noise instead of the clean interrupt (exit 2, reports written).
+            raise asyncio.CancelledError from None
         raise ImplementationError(
             f"implementation raised KeyboardInterrupt: {exc}", code="implementation-raised"
         ) from exc
@@ -387,7 +397,12 @@ class ImplementationLoop:
             coro.close()
             raise RuntimeError("the implementation is not started (use ImplementationLoop as a context manager)")
         with note_sigint():
-            return loop.run_until_complete(coro)
+            try:
+                return loop.run_until_complete(coro)
+            except asyncio.CancelledError:
+                if _sigint_seen:
+                    raise KeyboardInterrupt from None  # see ask(): the user's Ctrl-C
+                raise
 
     def close(self) -> None:
         """Cancel what is left, close the implementation, then the loop; safe to call twice."""

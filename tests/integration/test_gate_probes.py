@@ -454,3 +454,63 @@ def test_a_cmd_system_that_asks_new_questions_in_every_round_gets_only_errors(tm
     assert {c["verdict"] for c in result["cases"]} == {"error"}
     assert {c["error_code"] for c in result["cases"]} == {"no-final-decision"}
     assert all(len(c["transcript"]) == 4 for c in result["cases"])  # the first round and 3 follow-ups
+
+
+# --- probe 11: interrupts --------------------------------------------------------------------
+
+
+def test_a_never_returning_python_function_stops_on_a_second_ctrl_c_with_a_hint_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    import signal
+    import time
+
+    mark, out = tmp_path / "spinning", tmp_path / "result.json"
+    args = ["run", "--impl", f"python:{IN_PROCESS}:spins", "--tag", "dvt", "--report", f"json:{out}", "-q"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "calfspec", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CALFSPEC_SPIN_MARK": str(mark)},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not mark.exists():
+            assert time.monotonic() < deadline and proc.poll() is None, "the function never started"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)  # the function cannot be cancelled: the first Ctrl-C only asks it to stop
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, stderr
+    assert "press Ctrl-C again to stop at once" in stderr
+    assert "Traceback" not in stdout + stderr and "never retrieved" not in stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["complete"] is False
+
+
+def test_sigterm_while_calfspec_is_still_loading_is_an_interrupt_exit_2_not_143(tmp_path: Path) -> None:
+    import signal
+
+    # The baseline is a FIFO: opening it for writing returns only once calfspec is reading it,
+    # i.e. inside the run command, before any case, at a moment the test can know.
+    fifo = tmp_path / "baseline.json"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "calfspec", "run", "--baseline", str(fifo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with open(fifo, "w", encoding="utf-8"):
+            proc.send_signal(signal.SIGTERM)
+            stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, stderr
+    assert "interrupted" in stderr
+    assert "Traceback" not in stdout + stderr
