@@ -205,7 +205,7 @@ def test_a_wrong_protocol_version_errors_every_case_naming_both_versions() -> No
     failures = errors(outcomes)
     assert len(failures) == 4
     for failure in failures:
-        assert "calfspec speaks 1.0" in failure.message and "implementation speaks 2.0" in failure.message
+        assert "calfspec speaks 1.1" in failure.message and "implementation speaks 2.0" in failure.message
     assert len(impl.spawned_pids) == 1, "a version mismatch is not retried"
 
 
