@@ -360,7 +360,7 @@ class CalfspecRun:
         try:
             self._session = ImplementationLoop(self._impl).__enter__()
         except ImplementationError as exc:  # containment: a broken implementation must not crash pytest
-            self._start_error = exc.message
+            self._start_error = exc.message.removeprefix("implementation failed to start: ")
         return self._session
 
     def _run_batch(self, item: ScenarioItem) -> None:
