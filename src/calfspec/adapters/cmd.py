@@ -554,8 +554,8 @@ class CommandImplementation:
         except (ValueError, RecursionError) as exc:
             # RecursionError: a line of 100 000 nested brackets is not JSON calfspec can read
             # either, and must not kill the reader (every case would then time out).
-            why = "nested too deeply" if isinstance(exc, RecursionError) else "not JSON"
-            child.fail_waiting(f"the process wrote a line that is not JSON ({why}): {excerpt(text)}", "invalid-json")
+            why = " (nested too deeply)" if isinstance(exc, RecursionError) else ""
+            child.fail_waiting(f"the process wrote a line that is not JSON{why}: {excerpt(text)}", "invalid-json")
             return
         if not child.hello.done():
             child.hello.set_result(message)
