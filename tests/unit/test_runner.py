@@ -161,11 +161,11 @@ def test_side_and_pregnancy_can_be_revealed_when_asked(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(
         textwrap.dedent(
             """\
-            id: tender-after-surgery-side-asked
-            title: Tender calf after surgery; which leg is only said when asked
+            id: tender-after-long-flight-side-asked
+            title: Tender calf after a long flight; which leg is only said when asked
             presentation:
-              findings: {calf_tenderness: present, recent_surgery: present}
-            narrative: My calf has been tender since my operation.
+              findings: {calf_tenderness: present, long_travel: present}
+            narrative: My calf has been tender since my long flight.
             reveal_on_ask: {side: right}
             expect:
               urgency: {min: urgent, max: urgent}
