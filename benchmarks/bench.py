@@ -75,6 +75,7 @@ class Sizes:
     http_cases: int
     startup_runs: int
     fuzz_examples: int
+    scale_scenarios: int
 
 
 FULL = Sizes(
@@ -85,6 +86,7 @@ FULL = Sizes(
     http_cases=640,
     startup_runs=9,
     fuzz_examples=50,
+    scale_scenarios=10_000,
 )
 QUICK = Sizes(
     rounds=2,
@@ -94,6 +96,7 @@ QUICK = Sizes(
     http_cases=128,
     startup_runs=3,
     fuzz_examples=5,
+    scale_scenarios=500,
 )
 
 
@@ -102,7 +105,8 @@ class Measurement:
     """One comparison: a harness figure, the baseline it is measured against, and the target."""
 
     key: str
-    """Stable id: in_process, in_process_runner, jsonl, http, suite, suite_cli, startup, fuzz."""
+    """Stable id: in_process, in_process_runner, jsonl, http, suite, suite_cli, load, scale, scale_memory,
+    startup, fuzz."""
     title: str
     harness: float
     harness_label: str
@@ -113,6 +117,8 @@ class Measurement:
     met: bool | None
     """None when the row is informational (no target)."""
     note: str = ""
+    ideal: float | None = None
+    """For a row whose target is a multiple of an ideal figure rather than of the baseline (HTTP): that ideal."""
 
     @property
     def ratio(self) -> float:
@@ -368,7 +374,8 @@ def measure_http(scenarios: Sequence[LoadedScenario], guideline: GuidelineIndex,
     ratio = harness / ideal
     note = (
         f"{len(cases)} cases through run_cases, best of {sizes.rounds}; wall includes opening the connections; "
-        f"a bare asyncio HTTP client gets {bare_client:.3f} s ({bare_client / ideal:.2f}x ideal) from the same server"
+        f"{ratio:.2f}x the ideal {ideal:.3f} s (cases / 64 x 50 ms); the bare client gets "
+        f"{bare_client / ideal:.2f}x ideal from the same server"
     )
     if errors:
         note += f"; {errors} case(s) errored, so the figure is not valid"
@@ -377,11 +384,12 @@ def measure_http(scenarios: Sequence[LoadedScenario], guideline: GuidelineIndex,
         title="HTTP: concurrency 64, +50 ms",
         harness=harness,
         harness_label="run_cases wall time",
-        baseline=ideal,
-        baseline_label="ideal: cases / 64 x 50 ms",
+        baseline=bare_client,
+        baseline_label="bare asyncio HTTP/1.1 client, same server",
         unit="s",
-        target="<= 1.3x ideal",
-        met=ratio <= 1.3 and not errors,
+        target="<= 1.15x ideal",
+        met=ratio <= 1.15 and not errors,
+        ideal=ideal,
         note=note,
     )
 
@@ -421,8 +429,8 @@ def measure_suite(sizes: Sizes) -> tuple[Measurement, list[LoadedScenario], Guid
         baseline=baseline,
         baseline_label="bare reference over the same requests",
         unit="s",
-        target="< 2 s",
-        met=cold < 2.0,
+        target="<= 10x bare reference",
+        met=cold <= 10 * baseline,
         note=f"first (cold) round; warm rounds best {min(walls[1:] or walls):.3f} s",
     )
     return measurement, scenarios, guideline
@@ -453,8 +461,8 @@ def measure_suite_cli(suite: Measurement, sizes: Sizes) -> Measurement:
         baseline=suite.baseline,
         baseline_label="bare reference over the same requests",
         unit="s",
-        target="< 2 s",
-        met=harness < 2.0,
+        target="<= 0.5 s",
+        met=harness <= 0.5,
         note=note,
     )
 
@@ -497,6 +505,108 @@ def measure_fuzz(guideline: GuidelineIndex, bare_us: float, sizes: Sizes) -> Mea
     )
 
 
+def measure_load(sizes: Sizes) -> Measurement:
+    """Load and validate per scenario (µs), against libyaml alone parsing the same files."""
+    import yaml
+
+    from calfspec.guideline import load_guideline
+    from calfspec.scenarios import load_scenarios, scenario_files
+
+    guideline = load_guideline()
+    files = scenario_files()
+    texts = [f.read_text(encoding="utf-8") for f in files]
+
+    def calfspec_load() -> float:
+        started = time.perf_counter()
+        load_scenarios(None, guideline)
+        return (time.perf_counter() - started) / len(files) * 1e6
+
+    def bare_parse() -> float:
+        started = time.perf_counter()
+        for text in texts:
+            yaml.load(text, Loader=yaml.CSafeLoader)
+        return (time.perf_counter() - started) / len(texts) * 1e6
+
+    harness, baseline = math.inf, math.inf
+    for _ in range(sizes.rounds):
+        harness = min(harness, calfspec_load())
+        baseline = min(baseline, bare_parse())
+    return Measurement(
+        key="load",
+        title="load + validate per scenario",
+        harness=harness,
+        harness_label="load_scenarios: read, parse with positions, validate, check ids",
+        baseline=baseline,
+        baseline_label="yaml.CSafeLoader alone, same files",
+        unit="µs/scenario",
+        target="(informational)",
+        met=None,
+        note=f"{len(files)} bundled files, best of {sizes.rounds} interleaved rounds",
+    )
+
+
+def _peak_run(command: Sequence[str]) -> tuple[float, float, int]:
+    """Wall time (s), peak resident memory (MB) and exit status of one ``calfspec`` process."""
+    code = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
+        "wall = time.perf_counter() - t\n"
+        "print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, rc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, check=True)
+    wall, peak, status = done.stdout.split()
+    return float(wall), float(peak), int(status)
+
+
+def measure_scale(sizes: Sizes) -> tuple[Measurement, Measurement]:
+    """A generated suite of ``sizes.scale_scenarios`` against the bundled one: time (linear?) and peak memory.
+
+    Both runs are ``calfspec run --report json:FILE`` in a new process, as a CI job runs them.
+    """
+    import tempfile
+
+    from gen_suite import generate_suite
+
+    from calfspec.scenarios import scenario_files
+
+    bundled = len(scenario_files())
+    count = sizes.scale_scenarios
+    with tempfile.TemporaryDirectory(prefix="calfspec-bench-") as tmp:
+        generate_suite(Path(tmp) / "suite", count)
+        base = [*_calfspec_command(), "run", "--report", f"json:{Path(tmp) / 'bundled.json'}"]
+        big = [*base[:-2], "--scenarios", str(Path(tmp) / "suite"), "--report", f"json:{Path(tmp) / 'big.json'}"]
+        small_wall, small_peak, small_rc = min(_peak_run(base) for _ in range(max(1, sizes.rounds // 2)))
+        big_wall, big_peak, big_rc = _peak_run(big)
+    linear = small_wall * count / bundled
+    status = "" if big_rc == small_rc == 0 else f"; exit statuses {small_rc}/{big_rc} (some cases failed)"
+    time_row = Measurement(
+        key="scale",
+        title=f"scale: {count:,} scenarios",
+        harness=big_wall,
+        harness_label=f"calfspec run, {count:,} generated scenarios",
+        baseline=linear,
+        baseline_label=f"bundled run ({bundled}) x {count / bundled:.0f}: linear growth",
+        unit="s",
+        target="<= 5 s (at 10,000)" if count == 10_000 else "(--quick: smaller suite)",
+        met=big_wall <= 5.0 if count == 10_000 else None,
+        note=f"bundled run {small_wall:.3f} s; a ratio near or below 1x is linear growth{status}",
+    )
+    memory_row = Measurement(
+        key="scale_memory",
+        title=f"peak memory: {count:,} scenarios",
+        harness=big_peak,
+        harness_label=f"calfspec run, {count:,} scenarios, JSON report",
+        baseline=small_peak,
+        baseline_label=f"the bundled run ({bundled})",
+        unit="MB",
+        target="<= 250 MB (at 10,000)" if count == 10_000 else "(--quick: smaller suite)",
+        met=big_peak <= 250.0 if count == 10_000 else None,
+        note="peak resident set size of the calfspec process",
+    )
+    return time_row, memory_row
+
+
 # --- running and printing --------------------------------------------------------------------
 
 
@@ -521,7 +631,23 @@ def run_benchmark(quick: bool = False, progress: Callable[[str], None] | None = 
     out.append(measure_http(scenarios, guideline, sizes))
     say("fuzz")
     out.append(measure_fuzz(guideline, bare_us, sizes))
-    order = ["in_process", "in_process_runner", "jsonl", "http", "suite", "suite_cli", "startup", "fuzz"]
+    say("load per scenario")
+    out.append(measure_load(sizes))
+    say(f"scale ({sizes.scale_scenarios:,} scenarios)")
+    out += measure_scale(sizes)
+    order = [
+        "in_process",
+        "in_process_runner",
+        "jsonl",
+        "http",
+        "suite",
+        "suite_cli",
+        "load",
+        "scale",
+        "scale_memory",
+        "startup",
+        "fuzz",
+    ]
     return sorted(out, key=lambda m: order.index(m.key))
 
 
@@ -530,8 +656,8 @@ def _figure(value: float, unit: str) -> str:
         return f"{value:,.0f} {unit}"
     if unit == "s":
         return f"{value:.3f} s"
-    if unit == "ms":
-        return f"{value:.0f} ms"
+    if unit in ("ms", "MB"):
+        return f"{value:.0f} {unit}"
     return f"{value:.1f} {unit}"
 
 

@@ -1,5 +1,8 @@
 """Shared test helpers: paths, and tools that may be missing on a developer's machine.
 
+Hypothesis profiles (``dev`` by default, ``ci`` under ``CI=true``) and
+:func:`scaled` set how hard property tests search.
+
 A test that needs a system tool (node, chromium, xmllint, ssh-keygen) or the
 source texts in ../shared calls :func:`require_tool` / uses ``seeds_dir``. On a
 developer machine a missing tool skips with a clear reason; under ``CI=true``
@@ -13,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDELINE_DIR = ROOT / "guideline"
@@ -22,6 +26,21 @@ FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Hypothesis: the "dev" profile keeps the README's full test command under three
+# minutes on two cores; "ci" (CI=true) searches harder. HYPOTHESIS_PROFILE picks one.
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile("ci", max_examples=200, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
+
+
+def scaled(examples: int, dev: int) -> int:
+    """An example count for a search a test runs itself: ``examples`` in CI, ``dev`` on a developer's machine.
+
+    For searches whose property says the same with fewer examples; CI keeps the
+    full count, so nothing is searched less where it gates a merge.
+    """
+    return examples if IN_CI else dev
 
 
 def missing(reason: str) -> None:

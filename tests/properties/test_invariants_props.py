@@ -7,6 +7,7 @@ import pytest
 from calfspec.adapters.reference import ReferenceImplementation
 from calfspec.guideline import load_guideline
 from calfspec.invariants import check_invariant, derive_invariants
+from tests.conftest import scaled
 
 GUIDELINE = load_guideline()
 NAMES = [inv.name for inv in derive_invariants(GUIDELINE)]
@@ -14,6 +15,7 @@ NAMES = [inv.name for inv in derive_invariants(GUIDELINE)]
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_reference_satisfies_the_invariant(name: str) -> None:
-    report = check_invariant(name, ReferenceImplementation(GUIDELINE), examples=150, seed=11, guideline=GUIDELINE)
+    examples = scaled(150, dev=60)  # every invariant is also fuzzed from the CLI (tests/integration)
+    report = check_invariant(name, ReferenceImplementation(GUIDELINE), examples=examples, seed=11, guideline=GUIDELINE)
     assert report.violation is None, report.violation
-    assert report.examples >= 150
+    assert report.examples >= examples
