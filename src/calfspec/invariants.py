@@ -653,6 +653,10 @@ def derive_invariants(guideline: GuidelineIndex | None = None) -> tuple[Invarian
     out.append(IrrelevantDetails())
     out.append(Determinism())
     out.append(ExclusionBeforeSelfCare(index.red_flags, policy.claims))
+    # The narrative perturbation families (scenarios/perturbations.yaml) as relations.
+    from .perturb_invariants import perturbation_invariants
+
+    out.extend(perturbation_invariants(index))
     return tuple(out)
 
 

@@ -198,3 +198,26 @@ def test_an_unreadable_prose_reply_is_an_extraction_error_never_under_triage(tmp
     assert all("no urgency could be read" in c["error"] for c in cases)
     metrics = json.loads(out.read_text())["metrics"]
     assert metrics["errors"] == len(cases) and metrics["failed_safety"] == 0
+
+
+def test_fuzz_has_a_relation_per_family_that_finds_the_swayed_model(
+    chat_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calfspec.invariants import check_invariant, derive_invariants
+
+    monkeypatch.setenv("CALFSPEC_OPENAI_API_KEY", "sk-local-test")
+    guideline = load_guideline()
+    names = [inv.name for inv in derive_invariants(guideline)]
+    battery, _ = load_battery(guideline)
+    assert [n for n in names if n.startswith("perturb-")] == [f"perturb-{f.id}" for f in battery.families]
+    swayed = check_invariant("perturb-minimisation", f"openai:swayed@{chat_url}", examples=30, guideline=guideline)
+    assert swayed.violation is not None
+    assert any("urgency fell" in p for p in swayed.violation.problems)
+    steady = check_invariant("perturb-minimisation", f"openai:steady@{chat_url}", examples=30, guideline=guideline)
+    assert steady.passed, steady.violation
+
+
+def test_fuzz_runs_the_perturbation_relations_from_the_command_line() -> None:
+    proc = calfspec("fuzz", "--invariant", "perturb-*", "--examples", "20")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "perturb-informal" in proc.stderr and "0 of 7 invariant(s) violated" in proc.stderr

@@ -59,7 +59,10 @@ def test_one_invariant_per_red_flag_and_per_contraindication_then_the_relations(
     names = [inv.name for inv in derive_invariants(GUIDELINE)]
     red = [f"red-flag-{r.id}" for r in GUIDELINE.red_flags]
     contra = [f"contraindicated-{a.id}" for a in GUIDELINE.guideline.advice if a.contraindicated_when is not None]
-    assert names == red + contra + RELATIONS
+    from calfspec.perturb import load_battery
+
+    perturbations = [f"perturb-{f.id}" for f in load_battery(GUIDELINE)[0].families]
+    assert names == red + contra + RELATIONS + perturbations
     assert len(set(names)) == len(names)
 
 
