@@ -14,8 +14,9 @@ Invariants are derived from guideline data, never written one per rule:
   ``contraindicated_when``: it is never given when that condition is TRUE.
 * Metamorphic relations between two answers of the same implementation:
   ``monotonicity``, ``laterality-symmetry``, ``irrelevant-details``,
-  ``determinism`` and the policy check ``exclusion-before-self-care`` (see
-  each class for its precise meaning, and docs/invariants.md).
+  ``determinism``, and the policy checks ``exclusion-before-self-care``,
+  ``routine-review-before-self-care`` and ``open-red-flag-floor`` (see each
+  class for its precise meaning, and docs/invariants.md).
 
 A :class:`Fuzzer` owns one event loop and one started implementation, and runs
 each invariant as a hypothesis test (seeded, no example database, no deadline,
@@ -47,6 +48,7 @@ from .models.results import Exchange
 from .models.scenario import Covers, Expectations, Scenario, UrgencyRange
 from .models.triage import FindingState, Presentation, Side, TriageDecision, TriageRequest
 from .models.urgency import Urgency
+from .policy import canonical_presentation, urgency_floor, withheld_advice
 from .rules import Truth, evaluate, evaluate_rules, open_questions
 from .scenarios import with_answers
 from .session import Conversation, ImplementationLoop, ask, converse
@@ -175,37 +177,34 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 
 
 def expected_by_rules(facts: Presentation, guideline: GuidelineIndex) -> tuple[Expectations, Covers]:
-    """What the guideline's rules demand of any decision on ``facts`` (for fuzz-written scenarios).
+    """What the guideline's policy demands of any decision on ``facts`` (for fuzz-written scenarios).
 
-    * at least the urgency of every rule that holds, and its pathway;
-    * when no red flag holds but one is undetermined: at least the policy's
-      ``unresolved_red_flag_urgency``, and never the self-care pathway;
-    * never advice that a rule not yet excluded, or the advice's own
-      ``contraindicated_when``, forbids (unknown is not absent);
+    ``facts`` are read as :func:`calfspec.policy.canonical_presentation` reads them, then:
+
+    * at least :func:`calfspec.policy.urgency_floor`: the urgency of every rule
+      that holds, and for red flags still open the policy's baseline and tiers;
+    * the pathway of every rule that holds at the most urgent level that holds
+      (a more urgent answer stands in for the lower rules' pathways, as the
+      reference's emergency decisions do; not the floor's own pathway: any
+      pathway that covers the concern may answer an open flag);
+    * never the self-care pathway while a red flag holds or is open;
+    * never advice :func:`calfspec.policy.withheld_advice` withholds (a rule not
+      yet excluded, or the advice's own ``contraindicated_when``: unknown is not absent);
     * at most ``emergency``: fuzz-written scenarios never assert over-triage.
     """
+    facts = canonical_presentation(guideline, facts)
     outcomes = evaluate_rules(guideline.guideline.rules, facts)
-    fired = [o.rule for o in outcomes if o.truth is Truth.TRUE]
+    floor = urgency_floor(guideline, facts, outcomes)
+    red_fired = [r for r in floor.fired if r.kind is RuleKind.RED_FLAG]
     open_red = [o.rule for o in outcomes if o.truth is Truth.UNKNOWN and o.rule.kind is RuleKind.RED_FLAG]
-    red_fired = [r for r in fired if r.kind is RuleKind.RED_FLAG]
     policy = guideline.meta.policy
-    minimum = max((r.urgency for r in fired), default=Urgency.SELF_CARE)
-    claims = [c for r in fired for c in r.claims]
-    if open_red and not red_fired:
-        minimum = max(minimum, policy.unresolved_red_flag_urgency)
-        claims.extend(policy.claims)
-    forbidden = [a for o in outcomes if o.truth is not Truth.FALSE for a in o.rule.contraindicates]
-    forbidden.extend(
-        a.id
-        for a in guideline.guideline.advice
-        if a.contraindicated_when is not None and evaluate(a.contraindicated_when, facts) is not Truth.FALSE
-    )
+    top = max((r.urgency for r in floor.fired), default=None, key=lambda u: u.rank)
     expect = Expectations(
-        urgency=UrgencyRange(min=minimum, max=Urgency.EMERGENCY),
-        pathways_required=_unique(r.pathway for r in fired),
+        urgency=UrgencyRange(min=floor.urgency, max=Urgency.EMERGENCY),
+        pathways_required=_unique(r.pathway for r in floor.fired if r.urgency is top),
         pathways_forbidden=(policy.self_care_pathway,) if open_red or red_fired else (),
-        advice_forbidden=_unique(forbidden),
-        claims=_unique(claims or policy.claims),
+        advice_forbidden=tuple(withheld_advice(guideline, facts, outcomes)),
+        claims=_unique(floor.claims or policy.claims),
     )
     covers = Covers(
         red_flags=tuple(r.id for r in red_fired), conditions=_unique(c for r in red_fired for c in r.conditions)
@@ -571,21 +570,16 @@ class Determinism(Invariant):
 
 @dataclass(frozen=True)
 class ExclusionBeforeSelfCare(Invariant):
-    """Self-care only once the red flags are excluded, or after asking about what would exclude them.
+    """Self-care only once every red flag is excluded: FALSE after the final round.
 
     Precisely: a *final* decision of ``self_care`` (the last round of a
     conversation, see :meth:`Session.converse`) violates this invariant when,
-    on the request it answered, some red-flag rule is
-
-    * TRUE; or
-    * UNDETERMINED, and the system did not ask (in an earlier round's
-      ``questions``) about every unknown fact that could still settle it: the
-      findings, ``side`` and ``pregnant`` of :func:`calfspec.rules.open_questions`.
-
-    So self-care after the patient was asked and said "not sure" is allowed;
-    self-care while a red flag was never asked about is not. The reference
-    triage is stricter: it never gives self-care while any red flag is
-    undetermined.
+    on the request it answered (read as :func:`calfspec.policy.canonical_presentation`
+    reads it), some red-flag rule is TRUE or UNDETERMINED. "Not sure" never
+    excludes a red flag: an unknown finding is not an absent one, asked about
+    or not (the guideline's policy, claim ``unresolved-red-flags-see-doctor``).
+    The problem names the facts still open, split into those the system never
+    asked about and those the patient was not sure of.
     """
 
     red_flags: tuple[Rule, ...]
@@ -599,8 +593,8 @@ class ExclusionBeforeSelfCare(Invariant):
     @property
     def description(self) -> str:
         return (
-            "self_care is given only when every red flag is excluded (false, not unknown), or after the "
-            "system asked about the unknown facts (findings, side, pregnancy) that could still make a red flag true."
+            "self_care is given only when every red flag is excluded (false after the final round): "
+            '"not sure" about a fact that could still make a red flag true never excludes it.'
         )
 
     @property
@@ -614,7 +608,7 @@ class ExclusionBeforeSelfCare(Invariant):
         conversation = await session.converse(case.requests[0])
         if conversation.decision.urgency is not Urgency.SELF_CARE:
             return []
-        final = conversation.final_request
+        final = canonical_presentation(session.guideline, conversation.final_request)
         asked = set(conversation.answers)
         problems = []
         for rule in self.red_flags:
@@ -623,13 +617,103 @@ class ExclusionBeforeSelfCare(Invariant):
                 problems.append(f"self_care although red flag {rule.id} holds")
             elif truth is Truth.UNKNOWN:
                 # Never empty: an undetermined condition has at least one unknown fact in it.
-                missing = [q for q in open_questions(rule.when, final) if q not in asked]
+                still_open = open_questions(rule.when, final)
+                missing = [q for q in still_open if q not in asked]
+                unsure = [q for q in still_open if q in asked]
+                parts = []
                 if missing:
-                    problems.append(
-                        f"self_care although red flag {rule.id} is not excluded and was not asked about "
-                        f"({', '.join(missing)})"
-                    )
+                    parts.append(f"was not asked about ({', '.join(missing)})")
+                if unsure:
+                    parts.append(f"the patient was not sure about ({', '.join(unsure)})")
+                problems.append(f"self_care although red flag {rule.id} is not excluded and " + "; ".join(parts))
         return problems
+
+
+@dataclass(frozen=True)
+class RoutineReviewBeforeSelfCare(Invariant):
+    """Never self-care while a routine-review rule holds (e.g. pain that keeps recurring needs a doctor).
+
+    Cases are drawn so that one of the guideline's ``routine_review`` rules is
+    TRUE; a *final* ``self_care`` while any of them is TRUE on the request it
+    answered (read canonically) violates the invariant. Red flags have their own
+    invariants; this one states the lower end of the scale.
+    """
+
+    rules: tuple[Rule, ...]
+    family = InvariantFamily.METAMORPHIC
+
+    @property
+    def name(self) -> str:
+        return "routine-review-before-self-care"
+
+    @property
+    def description(self) -> str:
+        return "self_care is never given while a routine-review rule holds: the patient needs to see a doctor."
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        return _unique(c for r in self.rules for c in r.claims)
+
+    def cases(self, guideline: GuidelineIndex) -> st.SearchStrategy[Case]:
+        return st.one_of(*(satisfying(rule, guideline) for rule in self.rules)).map(lambda r: Case((r,)))
+
+    async def check(self, case: Case, session: Session) -> list[str]:
+        conversation = await session.converse(case.requests[0])
+        if conversation.decision.urgency is not Urgency.SELF_CARE:
+            return []
+        final = canonical_presentation(session.guideline, conversation.final_request)
+        return [
+            f"self_care although routine-review rule {rule.id} holds (needs at least {rule.urgency.value})"
+            for rule in self.rules
+            if evaluate(rule.when, final) is Truth.TRUE
+        ]
+
+
+@dataclass(frozen=True)
+class OpenRedFlagFloor(Invariant):
+    """The final urgency is at least the guideline's floor (:func:`calfspec.policy.urgency_floor`).
+
+    The floor is the policy for red flags still open after the conversation:
+    the rules that hold, the ``unresolved_red_flag_urgency`` baseline, and the
+    ``open_red_flag_tiers`` that raise it (an open emergency-level flag, or an
+    open flag with one of its own findings or a listed risk factor present, is
+    same-day care while its questions are asked). It is computed on the request
+    the final decision answered, read canonically, so an answer of "not sure"
+    leaves the flag open and the floor in force.
+    """
+
+    policy_claims: tuple[str, ...]
+    family = InvariantFamily.METAMORPHIC
+
+    @property
+    def name(self) -> str:
+        return "open-red-flag-floor"
+
+    @property
+    def description(self) -> str:
+        return (
+            "The final urgency is at least the policy floor for the red flags still open after the last "
+            "round (and for the rules that hold)."
+        )
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        return self.policy_claims
+
+    def cases(self, guideline: GuidelineIndex) -> st.SearchStrategy[Case]:
+        return requests(guideline).map(lambda r: Case((r,)))
+
+    async def check(self, case: Case, session: Session) -> list[str]:
+        conversation = await session.converse(case.requests[0])
+        final = canonical_presentation(session.guideline, conversation.final_request)
+        floor = urgency_floor(session.guideline, final)
+        given = conversation.decision.urgency
+        if given >= floor.urgency:
+            return []
+        return [
+            f"urgency {given.value} is below the policy floor {floor.urgency.value} "
+            f"({'; '.join(floor.reasons) or 'no reason recorded'})"
+        ]
 
 
 def derive_invariants(guideline: GuidelineIndex | None = None) -> tuple[Invariant, ...]:
@@ -653,6 +737,11 @@ def derive_invariants(guideline: GuidelineIndex | None = None) -> tuple[Invarian
     out.append(IrrelevantDetails())
     out.append(Determinism())
     out.append(ExclusionBeforeSelfCare(index.red_flags, policy.claims))
+    routine = tuple(r for r in g.rules if r.kind is RuleKind.ROUTINE_REVIEW)
+    if routine:
+        out.append(RoutineReviewBeforeSelfCare(routine))
+    tier_claims = (c for t in policy.open_red_flag_tiers for c in t.claims)
+    out.append(OpenRedFlagFloor(_unique((*policy.claims, *tier_claims))))
     # The narrative perturbation families (scenarios/perturbations.yaml) as relations.
     from .perturb_invariants import perturbation_invariants
 

@@ -42,7 +42,8 @@ def test_always_self_care_is_caught_within_200_examples_and_its_scenarios_fail_i
     assert "present: Numb lower leg or foot" in done.stderr
     assert "pregnant: unknown" in done.stderr
     files = sorted(out.glob("*.yaml"))
-    assert len(files) == len(load_guideline().red_flags) + 1  # every red flag, and exclusion-before-self-care
+    # Every red flag, exclusion-before-self-care, routine-review-before-self-care and open-red-flag-floor.
+    assert len(files) == len(load_guideline().red_flags) + 3
     loaded = load_scenarios(out, load_guideline())
     assert {s.scenario.status.value for s in loaded} == {"draft"}
     assert all(s.scenario.tags[0] == "fuzz" for s in loaded)
@@ -101,12 +102,14 @@ def test_list_prints_every_invariant_with_its_meaning() -> None:
     names = [line.split("\t")[0] for line in done.stdout.splitlines()]
     assert "red-flag-numb-lower-leg" in names
     names = [n for n in names if not n.startswith("perturb-")]  # the perturbation relations come last
-    assert names[-5:] == [
+    assert names[-7:] == [
         "monotonicity",
         "laterality-symmetry",
         "irrelevant-details",
         "determinism",
         "exclusion-before-self-care",
+        "routine-review-before-self-care",
+        "open-red-flag-floor",
     ]
 
 

@@ -39,7 +39,15 @@ from tests.conftest import FIXTURES_DIR
 GUIDELINE = load_guideline()
 BROKEN = FIXTURES_DIR / "broken"
 PatientAnswers = Callable[[str, Presentation], FindingState | Side]
-RELATIONS = ["monotonicity", "laterality-symmetry", "irrelevant-details", "determinism", "exclusion-before-self-care"]
+RELATIONS = [
+    "monotonicity",
+    "laterality-symmetry",
+    "irrelevant-details",
+    "determinism",
+    "exclusion-before-self-care",
+    "routine-review-before-self-care",
+    "open-red-flag-floor",
+]
 
 
 def broken(name: str) -> Implementation:
@@ -185,7 +193,9 @@ def test_ignoring_laterality_is_shrunk_to_a_one_sided_tender_calf() -> None:
     assert violation is not None
     (request,) = violation.case.requests
     assert request.side in (Side.LEFT, Side.RIGHT)
-    assert "under-triage: gave routine, needs at least urgent" in violation.problems
+    # Blind to the side, it misses the clot flag: too low, or same-day care without the clot work-up.
+    missed = {"under-triage: gave routine, needs at least urgent", "missing required pathway urgent-dvt-assessment"}
+    assert missed & set(violation.problems), violation.problems
 
 
 @pytest.mark.parametrize("module", ["unknown_as_absent", "always_self_care"])
@@ -238,12 +248,12 @@ def test_the_same_seed_gives_the_same_minimal_case_and_the_same_number_of_exampl
 
 
 def asks_then_assumes_absent() -> Implementation:
-    return load_implementation(f"python:{FIXTURES_DIR / 'asks_then_assumes_absent.py'}:triage", GUIDELINE)
+    return broken("asks_then_assumes_absent")
 
 
-def test_self_care_after_asking_about_every_open_red_flag_finding_is_allowed() -> None:
-    # Side and pregnancy known: every open red-flag fact is a finding, and the fixture asks about
-    # each; the patient is "not sure" about all of them.
+def test_self_care_after_not_sure_is_a_violation_even_when_every_red_flag_finding_was_asked() -> None:
+    # Audit D13: side and pregnancy known, the fixture asks about every open red-flag finding, the
+    # patient is "not sure" about all of them, and the fixture reads that as "no".
     request = TriageRequest(side=Side.LEFT, sex=Sex.MALE, pregnant=FindingState.ABSENT)
     problems, conversation = _exclusion_conversation(
         asks_then_assumes_absent(), request, _patient({}, FindingState.UNKNOWN)
@@ -251,17 +261,35 @@ def test_self_care_after_asking_about_every_open_red_flag_finding_is_allowed() -
     assert conversation.decision.urgency is Urgency.SELF_CARE
     red_flag_findings = {f for rule in GUIDELINE.red_flags for f in expr_findings(rule.when)}
     assert conversation.answers == dict.fromkeys(red_flag_findings, FindingState.UNKNOWN)
-    assert problems == []
+    assert len(problems) == len(GUIDELINE.red_flags)
+    assert all("is not excluded and the patient was not sure about (" in p for p in problems), problems
+    assert not any("not asked" in p for p in problems)
 
 
-def test_asking_about_every_finding_is_not_enough_while_the_side_is_unknown() -> None:
-    # The same system never asks which calf hurts, so the one-sided clot flag stays open.
-    violation = run(asks_then_assumes_absent(), ["exclusion-before-self-care"])["exclusion-before-self-care"].violation
-    assert violation is not None
-    (request,) = violation.case.requests
-    assert request.side is Side.UNKNOWN
-    assert violation.present_findings() == set()
-    assert any("was not asked about (side" in p for p in violation.problems), violation.problems
+def test_the_fuzzer_finds_the_not_sure_read_as_no_fixture() -> None:
+    reports = run(asks_then_assumes_absent(), ["exclusion-before-self-care", "open-red-flag-floor"])
+    for name, report in reports.items():
+        assert report.violation is not None, name
+    exclusion = reports["exclusion-before-self-care"].violation
+    assert exclusion is not None
+    assert any("not sure about" in p for p in exclusion.problems), exclusion.problems
+
+
+def test_self_care_while_a_routine_review_rule_holds_is_caught() -> None:
+    report = run(broken("always_self_care"), ["routine-review-before-self-care"])["routine-review-before-self-care"]
+    assert report.violation is not None
+    (problem,) = report.violation.problems
+    assert problem.startswith("self_care although routine-review rule ") and "needs at least routine" in problem
+    (request,) = report.violation.case.requests
+    routine = [r for r in GUIDELINE.guideline.rules if r.kind.value == "routine_review"]
+    assert any(evaluate(r.when, request) is Truth.TRUE for r in routine)
+
+
+def test_an_answer_below_the_open_red_flag_floor_is_caught_with_the_floor_reasons() -> None:
+    report = run(broken("always_self_care"), ["open-red-flag-floor"])["open-red-flag-floor"]
+    assert report.violation is not None
+    (problem,) = report.violation.problems
+    assert problem.startswith("urgency self_care is below the policy floor ")
 
 
 def _patient(answers: Mapping[str, FindingState | Side], default: FindingState) -> PatientAnswers:
@@ -300,7 +328,8 @@ def _tender_calf(*, risk: str | None = None, **fields: str) -> TriageRequest:
 
 
 def test_self_care_without_asking_the_side_is_caught_when_only_the_side_is_open() -> None:
-    request = _tender_calf(risk="recent_surgery", side="unknown", pregnant="absent")
+    # A long journey is not one of the strong risk factors for which the side does not matter.
+    request = _tender_calf(risk="long_travel", side="unknown", pregnant="absent")
     problems = _exclusion_problems(broken("always_self_care"), request, FindingState.UNKNOWN)
     assert problems == [
         "self_care although red flag dvt-tender-one-sided-with-clot-risk is not excluded and was not asked about (side)"
@@ -308,7 +337,8 @@ def test_self_care_without_asking_the_side_is_caught_when_only_the_side_is_open(
 
 
 def test_self_care_without_asking_about_pregnancy_is_caught_when_only_pregnancy_is_open() -> None:
-    request = _tender_calf(side="left", sex="female", pregnant="unknown")
+    # An obvious muscle injury, so only a clot risk factor (here: pregnancy) can still make the flag true.
+    request = _tender_calf(risk="obvious_muscle_injury", side="left", sex="female", pregnant="unknown")
     problems = _exclusion_problems(broken("always_self_care"), request, FindingState.UNKNOWN)
     assert problems == [
         "self_care although red flag dvt-tender-one-sided-with-clot-risk is not excluded and was not asked "
@@ -316,14 +346,21 @@ def test_self_care_without_asking_about_pregnancy_is_caught_when_only_pregnancy_
     ]
 
 
+PREGNANCY_OPEN = {"risk": "obvious_muscle_injury", "side": "left", "sex": "female", "pregnant": "unknown"}
+
+
 @pytest.mark.parametrize(
     ("fields", "answers", "urgency"),
     [
-        ({"side": "unknown", "pregnant": "present"}, {"side": Side.RIGHT}, "urgent"),
-        ({"side": "unknown", "pregnant": "present"}, {"side": Side.BOTH}, "self_care"),
-        ({"side": "left", "sex": "female", "pregnant": "unknown"}, {"pregnant": FindingState.PRESENT}, "urgent"),
-        ({"side": "left", "sex": "female", "pregnant": "unknown"}, {"pregnant": FindingState.ABSENT}, "self_care"),
-        ({"side": "left", "sex": "female", "pregnant": "unknown"}, {"pregnant": FindingState.UNKNOWN}, "routine"),
+        # A long journey counts only for a one-sided tender calf; with an obvious muscle injury,
+        # only a clot risk factor such as pregnancy makes it the flag.
+        ({"risk": "long_travel", "side": "unknown", "pregnant": "absent"}, {"side": Side.RIGHT}, "urgent"),
+        ({"risk": "long_travel", "side": "unknown", "pregnant": "absent"}, {"side": Side.BOTH}, "self_care"),
+        (PREGNANCY_OPEN, {"pregnant": FindingState.PRESENT}, "urgent"),
+        (PREGNANCY_OPEN, {"pregnant": FindingState.ABSENT}, "self_care"),
+        # "Not sure" leaves the clot flag open with its own finding (the tender calf) present: the
+        # open-red-flag floor makes that same-day care.
+        (PREGNANCY_OPEN, {"pregnant": FindingState.UNKNOWN}, "urgent"),
     ],
 )
 def test_the_simulated_patient_answers_questions_about_side_and_pregnancy(
@@ -377,7 +414,8 @@ def test_a_counterexample_becomes_a_draft_scenario_that_fails_the_implementation
 
 
 def test_a_side_answer_becomes_reveal_on_ask_and_counts_in_the_scenario_expectations() -> None:
-    request = _tender_calf(side="unknown", pregnant="present")
+    # A long journey counts only for a one-sided tender calf, so the side decides.
+    request = _tender_calf(risk="long_travel", side="unknown", pregnant="absent")
     _, conversation = _exclusion_conversation(
         ReferenceImplementation(GUIDELINE), request, _patient({"side": Side.RIGHT}, FindingState.UNKNOWN)
     )
@@ -386,7 +424,7 @@ def test_a_side_answer_becomes_reveal_on_ask_and_counts_in_the_scenario_expectat
     (scenario,) = counterexample_scenarios(violation, inv, GUIDELINE)
     assert scenario.presentation.side is Side.UNKNOWN
     assert scenario.reveal_on_ask == {"side": Side.RIGHT}
-    # The whole truth has the right calf tender in pregnancy: the one-sided clot flag holds.
+    # The whole truth has the right calf tender after a long journey: the one-sided clot flag holds.
     assert scenario.covers.red_flags == ("dvt-tender-one-sided-with-clot-risk",)
     assert scenario.expect.urgency.min is Urgency.URGENT
 

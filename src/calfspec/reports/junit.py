@@ -4,7 +4,10 @@ It validates against the schema Jenkins' xUnit plugin uses (``junit-10.xsd``):
 
 * one ``<testsuite>`` per run inside ``<testsuites>``, with ``<properties>``
   naming the implementation, guideline id and version, protocol version,
-  calfspec version, repeat, shard and whether the run was complete;
+  calfspec version, repeat, shard and whether the run was complete, and the
+  headline scores as ``metrics.<field>`` (the field names of the JSON report's
+  ``metrics``, e.g. ``metrics.in_range_rate``, ``metrics.exact_accuracy``; a
+  rate is a number from 0 to 1, empty when it has no denominator);
 * one ``<testcase>`` per trial: ``name`` is the scenario id (with
   ``[repeat k/N]`` under ``--repeat``), ``classname`` is ``calfspec.<first tag>``
   so CI tools group cases by theme;
@@ -31,6 +34,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 
+from ..metrics import compute_metrics
 from ..models.results import CaseResult, RunResult, Severity, Verdict
 from ._common import case_name
 
@@ -100,6 +104,22 @@ def _testcase(parent: ET.Element, case: CaseResult, run: RunResult) -> None:
         out.text = xml_safe(case.decision.model_dump_json(indent=2, exclude_defaults=True))
 
 
+METRIC_PROPERTIES = (
+    "pass_rate",
+    "in_range_rate",
+    "exact_accuracy",
+    "safe_rate",
+    "under_triage_rate",
+    "over_triage_rate",
+    "error_rate",
+    "emergency_sensitivity",
+    "safety_of_advice",
+    "comprehensiveness",
+    "inclination_to_overtriage",
+)
+"""Metrics fields written as ``metrics.<field>`` suite properties."""
+
+
 def render_junit(run: RunResult) -> str:
     """The JUnit XML document as text (UTF-8 declared)."""
     failures = sum(1 for c in run.cases if c.verdict is Verdict.FAIL)
@@ -136,6 +156,10 @@ def render_junit(run: RunResult) -> str:
         ("selected", str(run.selected)),
     ):
         ET.SubElement(props, "property", {"name": name, "value": xml_safe(value)})
+    metrics = compute_metrics(run)
+    for field in METRIC_PROPERTIES:
+        rate = getattr(metrics, field)
+        ET.SubElement(props, "property", {"name": f"metrics.{field}", "value": "" if rate is None else repr(rate)})
     info = run.implementation_info
     if info is not None:  # what the implementation said about itself, and whether replies came from a cache
         extra: list[tuple[str, str | None]] = [
