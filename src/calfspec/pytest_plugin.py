@@ -366,7 +366,8 @@ class CalfspecRun:
     def _run_batch(self, item: ScenarioItem) -> None:
         import asyncio
 
-        from .runner import run_case
+        from .models.results import CaseResult as CaseResultType
+        from .runner import revise_contradicted, run_case
 
         session = self._ensure_started()
         assert session is not None, "setup() checks start_error first"
@@ -389,10 +390,16 @@ class CalfspecRun:
                 *(run_case(impl, it.loaded, guideline, options) for it in batch), return_exceptions=True
             )
 
-        for it, outcome in zip(batch, session.run(run_all()), strict=True):
+        outcomes = session.run(run_all())
+        for outcome in outcomes:
             if isinstance(outcome, (KeyboardInterrupt, SystemExit)):
                 raise outcome
-            self._results[it.loaded.id] = outcome
+        # A cmd: implementation that answered a case twice: that case is a protocol error.
+        judged = [o for o in outcomes if isinstance(o, CaseResultType)]
+        revise_contradicted(impl, judged)
+        revised = iter(judged)
+        for it, outcome in zip(batch, outcomes, strict=True):
+            self._results[it.loaded.id] = next(revised) if isinstance(outcome, CaseResultType) else outcome
 
     def check_invariant(self, invariant: Invariant) -> InvariantReport:
         """Search one invariant with the session's fuzzer (started at the first invariant)."""

@@ -36,7 +36,17 @@ from .models.triage import FindingState, Side, TriageRequest
 from .scenarios import LoadedScenario
 from .session import answer_request, ask, converse, interrupted, note_sigint, started, stdout_to_stderr
 
-__all__ = ["NOT_SENT_CODE", "RunOptions", "answer_request", "ask", "build_request", "case_id", "run_case", "run_cases"]
+__all__ = [
+    "NOT_SENT_CODE",
+    "RunOptions",
+    "answer_request",
+    "ask",
+    "build_request",
+    "case_id",
+    "revise_contradicted",
+    "run_case",
+    "run_cases",
+]
 
 NOT_SENT_CODE = "implementation-gave-up"
 """Code of the adapter error meaning "given up on: this case was never sent"."""
@@ -261,19 +271,21 @@ async def run_cases(
                             loaded, repeat, build_request(loaded, repeat=repeat), exc, [], time.perf_counter()
                         )
                     )
-    _revise(impl, scenarios, results, on_revised)
+    revise_contradicted(impl, results, on_revised)
     order = {s.id: i for i, s in enumerate(scenarios)}
     results.sort(key=lambda r: (order[r.scenario_id], r.repeat, r.perturbation is not None, r.perturbation or ""))
     return results
 
 
-def _revise(
+def revise_contradicted(
     impl: Implementation,
-    scenarios: Sequence[LoadedScenario],
     results: list[CaseResult],
-    on_revised: Callable[[CaseResult], None] | None,
+    on_revised: Callable[[CaseResult], None] | None = None,
 ) -> None:
-    """Turn the cases the adapter later found contradicted into errors, in place."""
+    """Turn the cases the adapter later found contradicted into errors (``protocol-error``), in place.
+
+    Only adapters with a ``protocol_violations()`` method (``cmd:``) can find this out.
+    """
     violations = getattr(impl, "protocol_violations", None)
     found: Mapping[str, str] = violations() if callable(violations) else {}
     if not found:

@@ -149,6 +149,28 @@ def test_a_second_answer_for_one_case_makes_that_case_a_protocol_error_never_a_p
     assert "answered the case twice" in cases[0]["error"]
 
 
+def test_a_second_answer_for_one_case_is_an_error_in_the_pytest_plugin_too(tmp_path: Path) -> None:
+    args = [
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rE",
+        f"--calfspec-impl={hostile_cmd('answer-twice')}",
+        "--calfspec-tag=dvt",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "answered the case twice" in proc.stdout
+    assert " passed" not in proc.stdout.splitlines()[-1]
+
+
 def test_an_answer_for_an_id_never_sent_fails_the_waiting_cases_as_a_protocol_error_not_a_timeout(
     tmp_path: Path,
 ) -> None:
