@@ -17,6 +17,8 @@ Invariants are derived from guideline data, never written one per rule:
   ``determinism``, and the policy checks ``exclusion-before-self-care``,
   ``routine-review-before-self-care`` and ``open-red-flag-floor`` (see each
   class for its precise meaning, and docs/invariants.md).
+* ``perturb-<family>``, one per narrative perturbation family: a retold
+  narrative never lowers the urgency (:mod:`calfspec.perturb_invariants`).
 
 A :class:`Fuzzer` owns one event loop and one started implementation, and runs
 each invariant as a hypothesis test (seeded, no example database, no deadline,
