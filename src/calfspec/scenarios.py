@@ -90,6 +90,21 @@ def scenario_files(path: str | Path | None = None) -> list[Path]:
         )
     if (base / "cases").is_dir():
         base = base / "cases"
+    broken = []
+    for link in base.rglob("*"):
+        if link.is_symlink():
+            try:
+                link.resolve(strict=True)
+            except (OSError, RuntimeError) as exc:  # dangling (FileNotFoundError) or a loop
+                broken.append(f"{link} ({'a symlink loop' if 'loop' in str(exc).lower() else 'points nowhere'})")
+    if broken:
+        # A scenario that silently vanished from the gate would let a run go green without it.
+        raise InputError(
+            "broken symlink(s) in the scenario folder: " + "; ".join(sorted(broken)),
+            code="scenario-broken-symlink",
+            path=str(base),
+            hint="remove the link or point it at a scenario file",
+        )
     return sorted(
         p
         for p in base.rglob("*")
