@@ -4,12 +4,18 @@
 run without a shell. One process serves many cases; it is restarted when it
 dies. Protocol version 1, one JSON object per line on stdin and stdout::
 
-    calfspec -> {"type": "hello", "protocol_version": "1.0", "calfspec_version": "0.1.0"}
-    impl     -> {"type": "hello", "protocol_version": "1.0", "name": "...", "version": "..."}
+    calfspec -> {"type": "hello", "protocol_version": "1.1", "calfspec_version": "0.1.0"}
+    impl     -> {"type": "hello", "protocol_version": "1.1", "name": "...", "version": "..."}
     calfspec -> {"type": "triage", "id": "1", "request": {...}}
     impl     -> {"type": "decision", "id": "1", "decision": {...}}
              or {"type": "error", "id": "1", "message": "..."}
     calfspec -> {"type": "bye"}          (then stdin is closed)
+
+Each id is answered once: a second answer for an id is a protocol error for that case
+(reported by :meth:`CommandImplementation.protocol_violations`, since the first may be
+judged already), and an answer for an id never sent fails the cases waiting at once.
+The child inherits calfspec's environment without its secret ``CALFSPEC_*`` variables,
+unless they are named in ``pass_env`` (:func:`child_environment`).
 
 Requests are *multiplexed*: calfspec may send several before the first answer,
 and answers may come in any order, matched by ``id``. An implementation that
