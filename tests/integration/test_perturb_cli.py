@@ -196,8 +196,16 @@ def test_an_unreadable_prose_reply_is_an_extraction_error_never_under_triage(tmp
     cases = json.loads(out.read_text())["cases"]
     assert cases and all(c["verdict"] == "error" and not c["failures"] and c["given"] is None for c in cases)
     assert all("no urgency could be read" in c["error"] for c in cases)
-    metrics = json.loads(out.read_text())["metrics"]
-    assert metrics["errors"] == len(cases) and metrics["failed_safety"] == 0
+    data = json.loads(out.read_text())
+    assert data["metrics"]["errors"] == len(cases) and data["metrics"]["failed_safety"] == 0
+    # Extraction is its own kind of error, in every report.
+    assert data["errors_by_kind"] == {"extraction": len(cases)}
+    console = calfspec("report", "render", str(out), "--report", f"console:{tmp_path / 'v.txt'}")
+    html = calfspec("report", "render", str(out), "--report", f"html:{tmp_path / 'v.html'}")
+    assert console.returncode == 0 and html.returncode == 0, console.stderr + html.stderr
+    assert f"Errors by kind: extraction {len(cases)}" in (tmp_path / "v.txt").read_text()
+    page = (tmp_path / "v.html").read_text()
+    assert 'id="error-kind-table"' in page and "<code>extraction</code>" in page
 
 
 def test_fuzz_has_a_relation_per_family_that_finds_the_swayed_model(

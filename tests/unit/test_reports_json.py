@@ -18,7 +18,7 @@ def test_json_report_round_trips_to_the_same_run_with_metrics() -> None:
     assert back.cases == r.cases
     assert back.metrics is not None
     assert back.metrics.under_triaged == 2
-    assert back.model_copy(update={"metrics": None}) == r
+    assert back.model_copy(update={"metrics": None, "errors_by_kind": {}}) == r
 
 
 def test_json_report_is_versioned() -> None:

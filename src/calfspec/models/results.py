@@ -321,6 +321,11 @@ class RunResult(Model):
     not_run: tuple[NotRun, ...] = Field(
         default=(), description="Cases never sent because the implementation had been given up on."
     )
+    errors_by_kind: dict[str, int] = Field(
+        default_factory=dict,
+        description="Errored trials by kind (unparseable, schema, refusal, unknown_id, timeout, extraction, "
+        "transport, crash, no_decision, other; see calfspec.error_kinds); computed when the report was written.",
+    )
     perturbations: tuple[PerturbationTable, ...] = Field(
         default=(),
         description="Per perturbation family: perturbed trials against their unperturbed twins (--perturb); "

@@ -1,7 +1,8 @@
-"""The narrative perturbation table (``calfspec run --perturb``) as the human reports show it.
+"""The narrative perturbation table (``calfspec run --perturb``) and the errors by kind, as the human reports show them.
 
-The figures come from :func:`calfspec.perturb.perturbation_tables`, computed from
-the cases, exactly as the JSON report carries them; this module only words them.
+The figures come from :func:`calfspec.perturb.perturbation_tables` and
+:func:`calfspec.error_kinds.count_error_kinds`, computed from the cases exactly as
+the JSON report carries them; this module only words them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from ..models.perturbation import PerturbationTable
     from ..models.results import RunResult
 
-__all__ = ["PerturbationRow", "perturbation_rows", "print_perturbations"]
+__all__ = ["PerturbationRow", "error_kind_rows", "perturbation_rows", "print_error_kinds", "print_perturbations"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,20 @@ def print_perturbations(run: RunResult, console: Console) -> None:
     for r in rows:
         for line in r.dropped_emergencies:
             console.print(Text(f"  emergency dropped under {r.family}: {line}", style="bold red"))
+
+
+def error_kind_rows(run: RunResult) -> list[tuple[str, int]]:
+    """(kind, errored trials) for every kind that occurred, in report order."""
+    from ..error_kinds import count_error_kinds
+
+    return list(count_error_kinds(run.cases).items())
+
+
+def print_error_kinds(run: RunResult, console: Console) -> None:
+    """One line splitting the errors by kind (unparseable, schema, refusal, ..., extraction); nothing without errors."""
+    rows = error_kind_rows(run)
+    if not rows:
+        return
+    from rich.text import Text
+
+    console.print(Text("Errors by kind: " + ", ".join(f"{kind} {n}" for kind, n in rows), style="bold magenta"))

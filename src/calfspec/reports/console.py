@@ -289,9 +289,10 @@ def _render(view: ReportView, console: Console, max_failures: int | None = None)
 
     _render_failing(view, console, max_failures)
 
-    from ._perturb import print_perturbations
+    from ._perturb import print_error_kinds, print_perturbations
 
     print_perturbations(view.run, console)
+    print_error_kinds(view.run, console)
 
     if view.flaky:
         console.print(Text(f"Flaky across repeats ({len(view.flaky)})", style="bold yellow"))

@@ -163,7 +163,7 @@ def render_html(run: RunResult, guideline: GuidelineIndex) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    from ._perturb import perturbation_rows
+    from ._perturb import error_kind_rows, perturbation_rows
 
     view = build_view(run, guideline)
     template = env.get_template("report.html.j2")
@@ -177,6 +177,7 @@ def render_html(run: RunResult, guideline: GuidelineIndex) -> str:
         view=view,
         run=run,
         perturbations=perturbation_rows(run),
+        error_kinds=error_kind_rows(run),
         m=view.metrics,
         matrix=matrix_layout(view.metrics.confusion),
         pct=pct,

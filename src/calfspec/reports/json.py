@@ -32,9 +32,16 @@ _CASES_MARK = '\n  "cases": [],\n'
 
 def with_metrics(run: RunResult) -> RunResult:
     """The run with ``metrics`` recomputed from its cases (a stored copy is never trusted)."""
+    from ..error_kinds import count_error_kinds
     from ..perturb import perturbation_tables
 
-    return run.model_copy(update={"metrics": compute_metrics(run), "perturbations": perturbation_tables(run.cases)})
+    return run.model_copy(
+        update={
+            "metrics": compute_metrics(run),
+            "perturbations": perturbation_tables(run.cases),
+            "errors_by_kind": count_error_kinds(run.cases),
+        }
+    )
 
 
 def render_json(run: RunResult) -> str:
@@ -67,11 +74,8 @@ def _pieces(run: RunResult, stream: JsonReportStream | None = None) -> Iterator[
 
     Cases ``stream`` already wrote are copied from its spool file, not serialised again.
     """
-    from ..perturb import perturbation_tables
-
-    shell = run.model_copy(
-        update={"cases": (), "metrics": compute_metrics(run), "perturbations": perturbation_tables(run.cases)}
-    )
+    # The same figures as with_metrics, on a copy without the cases (they are written one by one).
+    shell = with_metrics(run).model_copy(update={"cases": ()})
     head_text = shell.model_dump_json(indent=2)
     if not run.cases:
         yield head_text + "\n"
