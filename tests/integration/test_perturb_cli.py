@@ -49,6 +49,8 @@ def _reports(tmp_path: Path, name: str) -> list[str]:
         f"html:{tmp_path / name}.html",
         "--report",
         f"console:{tmp_path / name}.txt",
+        "--report",
+        f"md:{tmp_path / name}.md",
     ]
 
 
@@ -118,6 +120,8 @@ def test_a_model_swayed_by_reassurance_fails_with_the_minimisation_drop_rate_and
     cell = html.split('<code class="bad">minimisation</code>', 1)[1].split("</tr>", 1)[0]
     assert rate in cell and ratio in cell
     assert "emergency dropped under minimisation" in console
+    md_row = next(line for line in (tmp_path / "s.md").read_text().splitlines() if "`minimisation`" in line)
+    assert rate in md_row and ratio in md_row
 
 
 def test_a_model_that_reads_the_facts_whatever_the_telling_passes_the_battery(tmp_path: Path, chat_url: str) -> None:

@@ -18,7 +18,14 @@ if TYPE_CHECKING:
     from ..models.perturbation import PerturbationTable
     from ..models.results import RunResult
 
-__all__ = ["PerturbationRow", "error_kind_rows", "perturbation_rows", "print_error_kinds", "print_perturbations"]
+__all__ = [
+    "PerturbationRow",
+    "error_kind_rows",
+    "markdown_lines",
+    "perturbation_rows",
+    "print_error_kinds",
+    "print_perturbations",
+]
 
 
 @dataclass(frozen=True)
@@ -120,3 +127,35 @@ def print_error_kinds(run: RunResult, console: Console) -> None:
     from rich.text import Text
 
     console.print(Text("Errors by kind: " + ", ".join(f"{kind} {n}" for kind, n in rows), style="bold magenta"))
+
+
+def markdown_lines(run: RunResult) -> list[str]:
+    """The perturbation table and the errors by kind as Markdown (empty when there is neither)."""
+    from .markdown import md_code, md_text
+
+    out: list[str] = []
+    kinds = error_kind_rows(run)
+    if kinds:
+        out += ["### Errors by kind", "", "| Kind | Trials |", "|---|---:|"]
+        out += [f"| {md_code(kind)} | {n} |" for kind, n in kinds]
+        out.append("")
+    rows = perturbation_rows(run)
+    if rows:
+        out += [
+            "### Narrative perturbations (perturbed vs unperturbed answer, same facts)",
+            "",
+            "| Family | Pairs | Less / more urgent | Drop rate | Odds ratio of a less urgent answer | McNemar p |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in rows:
+            family = f"**{md_code(r.family)}**" if r.failing else md_code(r.family)
+            out.append(f"| {family} | {r.pairs} | {r.drops} | {r.drop_rate} | {md_text(r.odds_ratio)} | {r.p_value} |")
+        out.append("")
+        out += [
+            f"- emergency dropped under {md_code(r.family)}: {md_text(line)}"
+            for r in rows
+            for line in r.dropped_emergencies
+        ]
+        if out[-1] != "":
+            out.append("")
+    return out

@@ -127,6 +127,9 @@ def render_markdown(run: RunResult, guideline: GuidelineIndex) -> str:
                 + " |"
             )
         out.append("")
+    from ._perturb import markdown_lines
+
+    out += markdown_lines(run)
     flaky_lines: list[str] = []
     if view.flaky:
         flaky_lines += [f"### Flaky across repeats ({len(view.flaky)})", ""]
