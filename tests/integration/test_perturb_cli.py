@@ -82,6 +82,7 @@ def test_the_reference_passes_every_family_with_no_drop(tmp_path: Path) -> None:
     # Each perturbed case has its own opaque case id.
     ids = [c["request"]["case_id"] for c in data["cases"]]
     assert len(set(ids)) == len(ids)
+    assert not any(c["scenario_id"] in c["request"]["case_id"] for c in data["cases"]), "opaque, naming no scenario"
 
 
 def test_a_model_swayed_by_reassurance_fails_with_the_minimisation_drop_rate_and_odds_ratio(
