@@ -38,7 +38,7 @@ OLD_GUIDELINE = ROOT / "tests" / "fixtures" / "guideline_e6a2920"
 SAFETY_DEFECTS = [f"D{n:02d}" for n in range(1, 19)]
 # D13 is a defect of the fuzz invariant ("not sure" read as "no"), not of the guideline or the
 # reference: the e6a2920 reference never gave self-care on an unknown. No scenario can fail on
-# it; H3's invariant tests carry that evidence (docs/audit-resolution.md).
+# it; the invariant's tests carry that evidence (docs/audit-resolution.md).
 NOT_A_REFERENCE_DEFECT = {"D13"}
 MAX_ROUNDS = 3
 
