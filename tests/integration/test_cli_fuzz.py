@@ -26,9 +26,11 @@ def calfspec(*args: str | Path, timeout: float = 600) -> subprocess.CompletedPro
 
 
 @pytest.mark.slow
-def test_the_reference_survives_2000_examples_of_every_invariant() -> None:
-    # 2000 in CI; on a developer's machine 50 (tests/properties checks each invariant too)
-    done = calfspec("fuzz", "--impl", "reference", "--examples", str(scaled(2000, dev=50)))
+def test_the_reference_survives_many_examples_of_every_invariant() -> None:
+    # 400 per invariant in CI (32 invariants: about 13,000 examples); on a developer's machine
+    # 50 (tests/properties checks each invariant too). 2000 per invariant no longer fits the
+    # time budget since the perturbation relations joined.
+    done = calfspec("fuzz", "--impl", "reference", "--examples", str(scaled(400, dev=50)), timeout=1200)
     assert done.returncode == 0, done.stderr
     assert f"0 of {len(derive_invariants(load_guideline()))} invariant(s) violated" in done.stderr
 

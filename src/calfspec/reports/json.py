@@ -75,7 +75,11 @@ def _pieces(run: RunResult, stream: JsonReportStream | None = None) -> Iterator[
     Cases ``stream`` already wrote are copied from its spool file, not serialised again.
     """
     # The same figures as with_metrics, on a copy without the cases (they are written one by one).
-    shell = with_metrics(run).model_copy(update={"cases": ()})
+    from . import encodable
+
+    # The shell (implementation name, metadata) is cleaned like any case: an implementation
+    # can report a name with a lone surrogate or a secret in it.
+    shell = encodable(with_metrics(run).model_copy(update={"cases": ()}))
     head_text = shell.model_dump_json(indent=2)
     if not run.cases:
         yield head_text + "\n"
