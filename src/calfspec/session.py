@@ -113,6 +113,8 @@ def note_sigint() -> Iterator[None]:
         if not _sigint_seen:
             # An in-process call that never returns cannot be cancelled; say how to stop anyway.
             print("interrupted: stopping (press Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+        else:
+            _quiet_forced_stop()
         _sigint_seen = True
         if callable(previous):
             previous(signum, frame)
@@ -125,6 +127,22 @@ def note_sigint() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _quiet_forced_stop() -> None:
+    """The second Ctrl-C: stop at once, without asyncio's teardown complaints.
+
+    The event loop is torn down with tasks and subprocess transports still in
+    flight (the user asked for it), and asyncio reports each of them ("Task was
+    destroyed but it is pending", "Exception ignored in ... __del__", "Loop ...
+    is closed"). The process is about to exit with status 2 and its reports are
+    marked incomplete, so those messages say nothing the user needs; children
+    are still killed by the adapters' process-group handling.
+    """
+    import logging
+
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+    sys.unraisablehook = lambda _unraisable: None
 
 
 def interrupted() -> bool:

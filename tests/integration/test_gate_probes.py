@@ -536,3 +536,45 @@ def test_sigterm_while_calfspec_is_still_loading_is_an_interrupt_exit_2_not_143(
     assert proc.returncode == 2, stderr
     assert "interrupted" in stderr
     assert "Traceback" not in stdout + stderr
+
+
+def test_a_fast_double_ctrl_c_on_a_cmd_run_is_exit_2_without_asyncio_noise(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    # `sleep` never says hello: the run is waiting on its child when the two signals arrive.
+    out = tmp_path / "result.json"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "calfspec",
+            "run",
+            "--impl",
+            "cmd:sleep 1000",
+            "--timeout",
+            "60",
+            "--report",
+            f"json:{out}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    try:
+        deadline = time.monotonic() + 120
+        while not children.read_text(encoding="ascii").split():
+            assert time.monotonic() < deadline and proc.poll() is None, "the cmd: child never started"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, stderr
+    for noise in ("Traceback", "Task was destroyed", "Event loop is closed", "Exception ignored", "never retrieved"):
+        assert noise not in stdout + stderr, stderr
+    assert "interrupted" in stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["complete"] is False
