@@ -52,9 +52,9 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 if TYPE_CHECKING:
-    from calfspec.guideline import GuidelineIndex
-    from calfspec.models.triage import TriageRequest
-    from calfspec.scenarios import LoadedScenario
+    from calfspec._internal.guideline import GuidelineIndex
+    from calfspec._internal.models.triage import TriageRequest
+    from calfspec._internal.scenarios import LoadedScenario
 
 BENCH_FORMAT_VERSION = "1"
 
@@ -142,7 +142,7 @@ def _calfspec_command() -> list[str]:
     found = shutil.which("calfspec")
     if found:
         return [found]
-    return [sys.executable, "-c", "from calfspec.cli import main; main()"]
+    return [sys.executable, "-c", "from calfspec._internal.cli import main; main()"]
 
 
 def _median_ms(command: Sequence[str], runs: int) -> float:
@@ -158,7 +158,7 @@ def _median_ms(command: Sequence[str], runs: int) -> float:
 
 
 def _requests(scenarios: Sequence[LoadedScenario]) -> list[TriageRequest]:
-    from calfspec.runner import build_request
+    from calfspec._internal.runner import build_request
 
     return [build_request(s) for s in scenarios]
 
@@ -188,9 +188,9 @@ def measure_in_process(
     """
     from bench_impls import reference
 
-    from calfspec.adapters import load_implementation
-    from calfspec.runner import RunOptions, run_case
-    from calfspec.session import started
+    from calfspec._internal.adapters import load_implementation
+    from calfspec._internal.runner import RunOptions, run_case
+    from calfspec._internal.session import started
 
     requests = _requests(scenarios)
     calls = _cycle(requests, sizes.in_process_calls)
@@ -254,8 +254,8 @@ def measure_in_process(
 
 def measure_jsonl(requests: Sequence[TriageRequest], sizes: Sizes) -> Measurement:
     """Cases/s over ``cmd:`` (one long-running process) against one process per case."""
-    from calfspec.adapters import load_implementation
-    from calfspec.session import started
+    from calfspec._internal.adapters import load_implementation
+    from calfspec._internal.session import started
 
     script = HERE / "trivial_jsonl.py"
     calls = _cycle(requests, sizes.jsonl_cases)
@@ -343,9 +343,9 @@ async def _bare_http_wall(port: int, cases: int, concurrency: int) -> float:
 
 def measure_http(scenarios: Sequence[LoadedScenario], guideline: GuidelineIndex, sizes: Sizes) -> Measurement:
     """Wall time of a run at concurrency 64 against a server adding 50 ms, against the ideal."""
-    from calfspec.adapters import load_implementation
-    from calfspec.models.results import Verdict
-    from calfspec.runner import RunOptions, run_cases
+    from calfspec._internal.adapters import load_implementation
+    from calfspec._internal.models.results import Verdict
+    from calfspec._internal.runner import RunOptions, run_cases
 
     server = subprocess.Popen(
         [sys.executable, str(HERE / "slow_http_server.py"), str(HTTP_DELAY_S)],
@@ -396,11 +396,11 @@ def measure_http(scenarios: Sequence[LoadedScenario], guideline: GuidelineIndex,
 
 def measure_suite(sizes: Sizes) -> tuple[Measurement, list[LoadedScenario], GuidelineIndex]:
     """Load, run and judge the whole golden suite against ``reference``, in process."""
-    from calfspec.adapters import load_implementation
-    from calfspec.guideline import load_guideline
-    from calfspec.reference import reference_triage
-    from calfspec.runner import RunOptions, run_cases
-    from calfspec.scenarios import load_scenarios
+    from calfspec._internal.adapters import load_implementation
+    from calfspec._internal.guideline import load_guideline
+    from calfspec._internal.reference import reference_triage
+    from calfspec._internal.runner import RunOptions, run_cases
+    from calfspec._internal.scenarios import load_scenarios
 
     # The first round is the cold one (guideline and scenario files parsed for the first time in
     # this process), the figure a user's `calfspec run` pays; later rounds reuse the guideline cache.
@@ -509,8 +509,8 @@ def measure_load(sizes: Sizes) -> Measurement:
     """Load and validate per scenario (µs), against libyaml alone parsing the same files."""
     import yaml
 
-    from calfspec.guideline import load_guideline
-    from calfspec.scenarios import load_scenarios, scenario_files
+    from calfspec._internal.guideline import load_guideline
+    from calfspec._internal.scenarios import load_scenarios, scenario_files
 
     guideline = load_guideline()
     files = scenario_files()
@@ -568,7 +568,7 @@ def measure_scale(sizes: Sizes) -> tuple[Measurement, Measurement]:
 
     from gen_suite import generate_suite
 
-    from calfspec.scenarios import scenario_files
+    from calfspec._internal.scenarios import scenario_files
 
     bundled = len(scenario_files())
     count = sizes.scale_scenarios

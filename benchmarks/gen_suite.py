@@ -45,7 +45,7 @@ def generate_suite(out_dir: Path, count: int, source: Path | None = None) -> lis
     source scenario with id ``<id>-copy-<i>``, so ids are unique and stable.
     """
     if source is None:
-        from calfspec.guideline import data_dir
+        from calfspec._internal.guideline import data_dir
 
         source = data_dir("scenarios")
     scenarios = _sources(source)

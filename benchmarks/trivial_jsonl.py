@@ -3,7 +3,7 @@
 It answers every case with the same decision, so a benchmark over it measures
 calfspec's transport and nothing else. Standard library only, so starting it is
 as cheap as starting Python: the process-per-case baseline is honest.
-Speaks protocol 1 (see :mod:`calfspec.adapters.cmd`): hello, triage*, bye.
+Speaks protocol 1 (see :mod:`calfspec._internal.adapters.cmd`): hello, triage*, bye.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """calfspec: guideline-as-code validation toolkit for calf-pain triage.
 
 The public surface is re-exported here; everything else is internal. Names are
-imported on first use (PEP 562), so that ``import calfspec.cli`` and the pytest
+imported on first use (PEP 562), so that ``import calfspec._internal.cli`` and the pytest
 plugin, which every pytest run imports, do not pay for pydantic.
 """
 
@@ -11,10 +11,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .adapters import Implementation, Reply, load_implementation
-    from .errors import CalfspecError, ImplementationError, InputError
-    from .guideline import GuidelineIndex, load_guideline
-    from .models import (
+    from ._internal.adapters import Implementation, Reply, load_implementation
+    from ._internal.errors import CalfspecError, ImplementationError, InputError
+    from ._internal.guideline import GuidelineIndex, load_guideline
+    from ._internal.models import (
         PROTOCOL_VERSION,
         CaseResult,
         FindingState,
@@ -27,31 +27,31 @@ if TYPE_CHECKING:
         Urgency,
         Verdict,
     )
-    from .reference import reference_triage
+    from ._internal.reference import reference_triage
 
 __version__ = "0.1.0"
 
 _WHERE = {
-    "Implementation": ".adapters",
-    "Reply": ".adapters",
-    "load_implementation": ".adapters",
-    "CalfspecError": ".errors",
-    "ImplementationError": ".errors",
-    "InputError": ".errors",
-    "GuidelineIndex": ".guideline",
-    "load_guideline": ".guideline",
-    "PROTOCOL_VERSION": ".models",
-    "CaseResult": ".models",
-    "FindingState": ".models",
-    "Guideline": ".models",
-    "Presentation": ".models",
-    "RunResult": ".models",
-    "Scenario": ".models",
-    "TriageDecision": ".models",
-    "TriageRequest": ".models",
-    "Urgency": ".models",
-    "Verdict": ".models",
-    "reference_triage": ".reference",
+    "Implementation": "._internal.adapters",
+    "Reply": "._internal.adapters",
+    "load_implementation": "._internal.adapters",
+    "CalfspecError": "._internal.errors",
+    "ImplementationError": "._internal.errors",
+    "InputError": "._internal.errors",
+    "GuidelineIndex": "._internal.guideline",
+    "load_guideline": "._internal.guideline",
+    "PROTOCOL_VERSION": "._internal.models",
+    "CaseResult": "._internal.models",
+    "FindingState": "._internal.models",
+    "Guideline": "._internal.models",
+    "Presentation": "._internal.models",
+    "RunResult": "._internal.models",
+    "Scenario": "._internal.models",
+    "TriageDecision": "._internal.models",
+    "TriageRequest": "._internal.models",
+    "Urgency": "._internal.models",
+    "Verdict": "._internal.models",
+    "reference_triage": "._internal.reference",
 }
 
 __all__ = [

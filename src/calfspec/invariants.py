@@ -18,12 +18,12 @@ Invariants are derived from guideline data, never written one per rule:
   ``routine-review-before-self-care`` and ``open-red-flag-floor`` (see each
   class for its precise meaning, and docs/invariants.md).
 * ``perturb-<family>``, one per narrative perturbation family: a retold
-  narrative never lowers the urgency (:mod:`calfspec.perturb_invariants`).
+  narrative never lowers the urgency (:mod:`calfspec._internal.perturb_invariants`).
 
 A :class:`Fuzzer` owns one event loop and one started implementation, and runs
 each invariant as a hypothesis test (seeded, no example database, no deadline,
 so a seed reproduces a run). A case on which the implementation raises
-:class:`~calfspec.errors.ImplementationError` is a violation of kind ``error``.
+:class:`~calfspec._internal.errors.ImplementationError` is a violation of kind ``error``.
 :func:`check_invariant` is the one-call entry point for the pytest plugin and
 for users' own tests.
 """
@@ -41,19 +41,19 @@ from types import TracebackType
 
 from hypothesis import strategies as st
 
-from .adapters import Implementation, load_implementation
-from .errors import ImplementationError, InputError
-from .guideline import GuidelineIndex, expr_atoms, load_guideline
-from .judge import judge, validate_decision
-from .models.guideline import Advice, AllOf, AnyOf, Expr, FindingIs, NotOf, Rule, RuleKind, SideIs, SideTest
-from .models.results import Exchange
-from .models.scenario import Covers, Expectations, Scenario, UrgencyRange
-from .models.triage import FindingState, Presentation, Side, TriageDecision, TriageRequest
-from .models.urgency import Urgency
-from .policy import canonical_presentation, urgency_floor, withheld_advice
-from .rules import Truth, evaluate, evaluate_rules, open_questions
-from .scenarios import with_answers
-from .session import Conversation, ImplementationLoop, ask, converse
+from ._internal.adapters import Implementation, load_implementation
+from ._internal.errors import ImplementationError, InputError
+from ._internal.guideline import GuidelineIndex, expr_atoms, load_guideline
+from ._internal.judge import judge, validate_decision
+from ._internal.models.guideline import Advice, AllOf, AnyOf, Expr, FindingIs, NotOf, Rule, RuleKind, SideIs, SideTest
+from ._internal.models.results import Exchange
+from ._internal.models.scenario import Covers, Expectations, Scenario, UrgencyRange
+from ._internal.models.triage import FindingState, Presentation, Side, TriageDecision, TriageRequest
+from ._internal.models.urgency import Urgency
+from ._internal.policy import canonical_presentation, urgency_floor, withheld_advice
+from ._internal.rules import Truth, evaluate, evaluate_rules, open_questions
+from ._internal.scenarios import with_answers
+from ._internal.session import Conversation, ImplementationLoop, ask, converse
 from .strategies import DISTRACTORS, narrative_for, patient_answers, requests, satisfying, swap_laterality
 
 __all__ = [
@@ -152,7 +152,7 @@ class Session:
     async def converse(self, request: TriageRequest) -> Conversation:
         """Ask, answer the questions the system asks about unknown facts, ask again.
 
-        The conversation loop is :func:`calfspec.session.converse`, the one the
+        The conversation loop is :func:`calfspec._internal.session.converse`, the one the
         runner uses; the patient's answers are drawn. A conversation that ends
         without a final decision (a failing round, or still asking after
         ``max_rounds`` follow-ups) raises its :class:`ImplementationError`.
@@ -181,16 +181,16 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 def expected_by_rules(facts: Presentation, guideline: GuidelineIndex) -> tuple[Expectations, Covers]:
     """What the guideline's policy demands of any decision on ``facts`` (for fuzz-written scenarios).
 
-    ``facts`` are read as :func:`calfspec.policy.canonical_presentation` reads them, then:
+    ``facts`` are read as :func:`calfspec._internal.policy.canonical_presentation` reads them, then:
 
-    * at least :func:`calfspec.policy.urgency_floor`: the urgency of every rule
+    * at least :func:`calfspec._internal.policy.urgency_floor`: the urgency of every rule
       that holds, and for red flags still open the policy's baseline and tiers;
     * the pathway of every rule that holds at the most urgent level that holds
       (a more urgent answer stands in for the lower rules' pathways, as the
       reference's emergency decisions do; not the floor's own pathway: any
       pathway that covers the concern may answer an open flag);
     * never the self-care pathway while a red flag holds or is open;
-    * never advice :func:`calfspec.policy.withheld_advice` withholds (a rule not
+    * never advice :func:`calfspec._internal.policy.withheld_advice` withholds (a rule not
       yet excluded, or the advice's own ``contraindicated_when``: unknown is not absent);
     * at most ``emergency``: fuzz-written scenarios never assert over-triage.
     """
@@ -266,7 +266,7 @@ class Invariant(ABC):
 
 
 class _ExpectationInvariant(Invariant):
-    """An invariant that is a fixed set of expectations, judged like a scenario by :func:`calfspec.judge.judge`."""
+    """An invariant that is a fixed set of expectations, judged like a scenario by the judge."""
 
     @abstractmethod
     def expect(self) -> Expectations:
@@ -576,7 +576,7 @@ class ExclusionBeforeSelfCare(Invariant):
 
     Precisely: a *final* decision of ``self_care`` (the last round of a
     conversation, see :meth:`Session.converse`) violates this invariant when,
-    on the request it answered (read as :func:`calfspec.policy.canonical_presentation`
+    on the request it answered (read as :func:`calfspec._internal.policy.canonical_presentation`
     reads it), some red-flag rule is TRUE or UNDETERMINED. "Not sure" never
     excludes a red flag: an unknown finding is not an absent one, asked about
     or not (the guideline's policy, claim ``unresolved-red-flags-see-doctor``).
@@ -673,7 +673,7 @@ class RoutineReviewBeforeSelfCare(Invariant):
 
 @dataclass(frozen=True)
 class OpenRedFlagFloor(Invariant):
-    """The final urgency is at least the guideline's floor (:func:`calfspec.policy.urgency_floor`).
+    """The final urgency is at least the guideline's floor (:func:`calfspec._internal.policy.urgency_floor`).
 
     The floor is the policy for red flags still open after the conversation:
     the rules that hold, the ``unresolved_red_flag_urgency`` baseline, and the
@@ -745,7 +745,7 @@ def derive_invariants(guideline: GuidelineIndex | None = None) -> tuple[Invarian
     tier_claims = (c for t in policy.open_red_flag_tiers for c in t.claims)
     out.append(OpenRedFlagFloor(_unique((*policy.claims, *tier_claims))))
     # The narrative perturbation families (scenarios/perturbations.yaml) as relations.
-    from .perturb_invariants import perturbation_invariants
+    from ._internal.perturb_invariants import perturbation_invariants
 
     out.extend(perturbation_invariants(index))
     return tuple(out)
@@ -754,7 +754,7 @@ def derive_invariants(guideline: GuidelineIndex | None = None) -> tuple[Invarian
 def select_invariants(invariants: Sequence[Invariant], patterns: Sequence[str]) -> list[Invariant]:
     """The invariants matching any of ``patterns`` (exact names or shell globs such as ``red-flag-*``).
 
-    Raises :class:`~calfspec.errors.InputError` (code ``unknown-invariant``,
+    Raises :class:`~calfspec._internal.errors.InputError` (code ``unknown-invariant``,
     exit 4) for an exact name that is not an invariant, listing the names. A
     glob that matches nothing selects nothing (the caller exits 5).
     """
@@ -842,11 +842,11 @@ def _size(v: Violation) -> tuple[int, int, int]:
 
 @dataclass
 class Fuzzer:
-    """Runs invariants against one implementation through an :class:`~calfspec.session.ImplementationLoop`.
+    """Runs invariants against one implementation through an :class:`~calfspec._internal.session.ImplementationLoop`.
 
     Use as a context manager: the implementation is started once on entry and
     closed on exit, also on Ctrl-C; a ``start()`` that fails is an
-    :class:`~calfspec.errors.ImplementationError` (code
+    :class:`~calfspec._internal.errors.ImplementationError` (code
     ``implementation-start-failed``). Pass ``shared``, an already started
     loop, to search with an implementation someone else owns (the pytest
     plugin's, shared with its scenarios); the fuzzer then neither starts nor
@@ -961,7 +961,7 @@ def check_invariant(
 
     Synchronous: call it from a plain (not ``async``) test. The implementation is
     started and closed around the search. Raises
-    :class:`~calfspec.errors.InputError` for an unknown invariant name.
+    :class:`~calfspec._internal.errors.InputError` for an unknown invariant name.
     """
     index = guideline if guideline is not None else load_guideline()
     invariants = derive_invariants(index)
@@ -1045,7 +1045,7 @@ def describe_decision(decision: TriageDecision) -> str:
 
 
 _MAX_NARRATIVE = 2000
-"""A scenario's narrative is :data:`~calfspec.models._base.Text`: at most 2000 characters."""
+"""A scenario's narrative is :data:`~calfspec._internal.models._base.Text`: at most 2000 characters."""
 
 
 def _scenario_id(invariant: str, digest: str) -> str:

@@ -3,7 +3,7 @@
 ``pytest --calfspec-impl SPEC`` adds one test item per selected scenario,
 named by its id, under a virtual ``calfspec`` node (so ``-k``, ``--deselect``,
 ``-x`` and ``--junitxml`` work as for any test). It is a thin layer over
-:mod:`calfspec.runner`: the runner judges, the plugin only maps verdicts onto
+:mod:`calfspec._internal.runner`: the runner judges, the plugin only maps verdicts onto
 pytest outcomes:
 
 * **pass** -> passed;
@@ -36,13 +36,13 @@ import pytest
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
 
-    from .adapters.base import Implementation
-    from .guideline import GuidelineIndex
+    from ._internal.adapters.base import Implementation
+    from ._internal.guideline import GuidelineIndex
+    from ._internal.models.results import CaseResult
+    from ._internal.runner import RunOptions
+    from ._internal.scenarios import LoadedScenario
+    from ._internal.session import ImplementationLoop
     from .invariants import Fuzzer, Invariant, InvariantReport
-    from .models.results import CaseResult
-    from .runner import RunOptions
-    from .scenarios import LoadedScenario
-    from .session import ImplementationLoop
 
 __all__ = [
     "CalfspecRun",
@@ -281,11 +281,11 @@ class CalfspecRun:
         usage error, exit status 4, before any case is sent: the same contract
         as ``calfspec run``.
         """
-        from .adapters import load_implementation
-        from .errors import CalfspecError
-        from .guideline import load_guideline
-        from .runner import RunOptions
-        from .scenarios import load_scenarios, select_scenarios
+        from ._internal.adapters import load_implementation
+        from ._internal.errors import CalfspecError
+        from ._internal.guideline import load_guideline
+        from ._internal.runner import RunOptions
+        from ._internal.scenarios import load_scenarios, select_scenarios
 
         option = self.config.getoption
         try:
@@ -353,8 +353,8 @@ class CalfspecRun:
         """The session's one started implementation (shared by scenarios and invariants), or None."""
         if self._session is not None or self._start_error is not None:
             return self._session
-        from .errors import ImplementationError
-        from .session import ImplementationLoop
+        from ._internal.errors import ImplementationError
+        from ._internal.session import ImplementationLoop
 
         assert self._impl is not None, "CalfspecRun.load() was not called"
         try:
@@ -366,8 +366,8 @@ class CalfspecRun:
     def _run_batch(self, item: ScenarioItem) -> None:
         import asyncio
 
-        from .models.results import CaseResult as CaseResultType
-        from .runner import revise_contradicted, run_case
+        from ._internal.models.results import CaseResult as CaseResultType
+        from ._internal.runner import revise_contradicted, run_case
 
         session = self._ensure_started()
         assert session is not None, "setup() checks start_error first"
@@ -437,10 +437,10 @@ class CalfspecRun:
     def summary(self) -> str:
         """``N scenario(s) against SPEC: P passed, F failed (S safety, Q quality), E error(s); U under-triaged``.
 
-        Counted as ``calfspec run`` counts (:func:`calfspec.metrics.tally`);
+        Counted as ``calfspec run`` counts (:func:`calfspec._internal.metrics.tally`);
         items that errored with no result at all are errors too, never left out.
         """
-        from .metrics import Outcome, outcome, tally
+        from ._internal.metrics import Outcome, outcome, tally
 
         t = tally(self.finished)
         errors = t.errors + self.unanswered
@@ -496,7 +496,7 @@ class ScenarioItem(pytest.Item):
         An *error* verdict (no valid answer) fails here, so pytest reports it as
         an error rather than a failure, as calfspec does.
         """
-        from .models.results import Verdict
+        from ._internal.models.results import Verdict
 
         run = self.run_state
         if run.start_error is not None:
@@ -511,7 +511,7 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         """Map the verdict: fail at or above ``--calfspec-fail-on``, xfail below it."""
-        from .models.results import Severity, Verdict
+        from ._internal.models.results import Severity, Verdict
 
         result = self._result
         assert result is not None
@@ -611,7 +611,7 @@ def _clip(text: str, limit: int = _WIDTH) -> str:
 
 def _render_failure(result: CaseResult, loaded: LoadedScenario, run: CalfspecRun) -> str:
     """Expected vs given, each failure with its severity, and the claims behind the expectation."""
-    from .metrics import range_label
+    from ._internal.metrics import range_label
 
     scenario = loaded.scenario
     guideline = run.guideline

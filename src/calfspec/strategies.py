@@ -1,13 +1,13 @@
 """Hypothesis strategies for calf-pain presentations (public: use them in your own tests).
 
-Three strategies build :class:`~calfspec.models.triage.TriageRequest` objects
+Three strategies build :class:`~calfspec._internal.models.triage.TriageRequest` objects
 that follow the guideline's vocabulary and the request schema:
 
 * :func:`requests` draws any presentation: demographics (age, sex, pregnancy
   consistent with sex, side, onset, duration, trigger), a mix of present,
   absent and unknown findings, and optionally a patient-style narrative;
 * :func:`satisfying` draws presentations on which a rule's condition (or any
-  :data:`~calfspec.models.guideline.Expr`) is TRUE in three-valued logic;
+  :data:`~calfspec._internal.models.guideline.Expr`) is TRUE in three-valued logic;
 * :func:`falsifying` draws presentations on which it is FALSE.
 
 :func:`patient_answers` draws what a simulated patient answers to a follow-up
@@ -48,10 +48,10 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from .errors import InputError
-from .guideline import GuidelineIndex, load_guideline
-from .models.guideline import AllOf, AnyOf, Expr, FindingIs, NotOf, PregnantIs, Rule, SideIs, SideTest
-from .models.triage import FindingState, Onset, Presentation, Sex, Side, TriageRequest
+from ._internal.errors import InputError
+from ._internal.guideline import GuidelineIndex, load_guideline
+from ._internal.models.guideline import AllOf, AnyOf, Expr, FindingIs, NotOf, PregnantIs, Rule, SideIs, SideTest
+from ._internal.models.triage import FindingState, Onset, Presentation, Sex, Side, TriageRequest
 
 __all__ = [
     "DISTRACTORS",
@@ -506,7 +506,7 @@ def satisfying(
 ) -> st.SearchStrategy[TriageRequest]:
     """Requests on which ``target`` (a rule, or a condition) is TRUE in three-valued logic.
 
-    Raises :class:`~calfspec.errors.InputError` (code ``unsatisfiable-condition``)
+    Raises :class:`~calfspec._internal.errors.InputError` (code ``unsatisfiable-condition``)
     when no presentation can make it true. Other arguments as for :func:`requests`.
     """
     return _toward(target, True, guideline, side, narrative, max_noise)
@@ -522,7 +522,7 @@ def falsifying(
 ) -> st.SearchStrategy[TriageRequest]:
     """Requests on which ``target`` is FALSE: excluded, not merely unknown.
 
-    Raises :class:`~calfspec.errors.InputError` (code ``unsatisfiable-condition``)
+    Raises :class:`~calfspec._internal.errors.InputError` (code ``unsatisfiable-condition``)
     when no presentation can make it false. Other arguments as for :func:`requests`.
     """
     return _toward(target, False, guideline, side, narrative, max_noise)

@@ -34,7 +34,7 @@ def calfspec_run(tmp_path: Path, *args: str) -> tuple[int, dict[str, object], st
     command = [
         sys.executable,
         "-c",
-        "from calfspec.cli import main; main()",
+        "from calfspec._internal.cli import main; main()",
         "run",
         *args,
         "--report",

@@ -19,7 +19,7 @@ import pytest
 
 import calfspec
 from calfspec import ImplementationError, Reply, TriageRequest, Urgency, load_implementation
-from calfspec.adapters.cmd import CommandImplementation
+from calfspec._internal.adapters.cmd import CommandImplementation
 from tests.conftest import FIXTURES_DIR
 from tests.fixtures.containment import no_leftover_processes, pid_alive  # noqa: F401
 

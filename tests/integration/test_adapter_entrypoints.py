@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from calfspec import TriageRequest, Urgency, load_implementation
-from calfspec.adapters.entrypoints import installed_names
-from calfspec.errors import SpecError
+from calfspec._internal.adapters.entrypoints import installed_names
+from calfspec._internal.errors import SpecError
 
 
 @pytest.fixture

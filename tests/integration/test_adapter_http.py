@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from calfspec import ImplementationError, Reply, TriageRequest, Urgency, load_implementation
-from calfspec.adapters.http import HttpImplementation, JsonPoster
+from calfspec._internal.adapters.http import HttpImplementation, JsonPoster
 from tests.fixtures.containment import no_leftover_processes  # noqa: F401
 from tests.fixtures.servers import running_server
 

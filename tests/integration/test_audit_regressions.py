@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.guideline import GuidelineIndex, load_guideline
-from calfspec.judge import judge
-from calfspec.models.results import Verdict
-from calfspec.models.scenario import Scenario
-from calfspec.models.triage import FindingState, Presentation, Side, TriageDecision, TriageRequest
-from calfspec.scenarios import LoadedScenario, load_scenarios, with_answers
+from calfspec._internal.guideline import GuidelineIndex, load_guideline
+from calfspec._internal.judge import judge
+from calfspec._internal.models.results import Verdict
+from calfspec._internal.models.scenario import Scenario
+from calfspec._internal.models.triage import FindingState, Presentation, Side, TriageDecision, TriageRequest
+from calfspec._internal.scenarios import LoadedScenario, load_scenarios, with_answers
 from tests.fixtures.reference_e6a2920 import reference_triage_e6a2920
 
 ROOT = Path(__file__).resolve().parents[2]

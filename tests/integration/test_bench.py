@@ -25,7 +25,7 @@ COLUMNS = ("measurement", "harness", "baseline", "ratio", "target", "met")
 
 def calfspec_command() -> list[str]:
     script = Path(sys.executable).parent / "calfspec"
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from calfspec.cli import main; main()"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "calfspec"]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from calfspec.compare import load_run_result
+from calfspec._internal.compare import load_run_result
 from tests.conftest import ROOT
 from tests.fixtures.results.cli import calfspec
 from tests.fixtures.servers import running_server

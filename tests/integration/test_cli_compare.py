@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from calfspec.reports.json import render_json
+from calfspec._internal.reports.json import render_json
 from tests.fixtures.results import case, run
 from tests.fixtures.results.cli import calfspec, save
 

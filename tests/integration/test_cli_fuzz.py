@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.guideline import load_guideline
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.scenarios import load_scenarios
 from calfspec.invariants import derive_invariants
-from calfspec.scenarios import load_scenarios
 from tests.conftest import FIXTURES_DIR, scaled
 
 CALFSPEC = str(Path(sys.executable).parent / "calfspec")

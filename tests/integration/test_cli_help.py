@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from calfspec.cli import COMMANDS, LazyGroup, cli
+from calfspec._internal.cli import COMMANDS, LazyGroup, cli
 from tests.conftest import ROOT
 from tests.fixtures.results.cli import calfspec
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import xmlschema
 
-from calfspec.compare import load_run_result
-from calfspec.models.results import RunResult, Verdict
+from calfspec._internal.compare import load_run_result
+from calfspec._internal.models.results import RunResult, Verdict
 from tests.conftest import FIXTURES_DIR
 from tests.fixtures.results import case, run
 from tests.fixtures.results.cli import calfspec, save

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from calfspec.compare import load_run_result
-from calfspec.models.results import RESULT_FORMAT_VERSION
+from calfspec._internal.compare import load_run_result
+from calfspec._internal.models.results import RESULT_FORMAT_VERSION
 from tests.conftest import FIXTURES_DIR
 from tests.fixtures.results import case, run
 from tests.fixtures.results.cli import calfspec, save

@@ -20,8 +20,8 @@ import xmlschema
 from markdown_it import MarkdownIt
 
 from calfspec import load_guideline
-from calfspec.compare import load_run_result
-from calfspec.models.results import FailureKind, Verdict
+from calfspec._internal.compare import load_run_result
+from calfspec._internal.models.results import FailureKind, Verdict
 from tests.conftest import FIXTURES_DIR, ROOT, require_tool
 from tests.fixtures.results.browser import dump_dom
 from tests.fixtures.results.cli import calfspec

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from calfspec.models.urgency import Urgency
+from calfspec._internal.models.urgency import Urgency
 from tests.conftest import FIXTURES_DIR
 from tests.fixtures.results.cli import calfspec
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from calfspec.guideline import load_guideline
-from calfspec.models.guideline import Basis, RuleKind
-from calfspec.review.digest import cited_claim_ids
-from calfspec.scenarios import load_scenarios
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.models.guideline import Basis, RuleKind
+from calfspec._internal.review.digest import cited_claim_ids
+from calfspec._internal.scenarios import load_scenarios
 from tests.conftest import GUIDELINE_DIR, SCENARIOS_DIR, require_tool
 
 CALFSPEC = str(Path(sys.executable).parent / "calfspec")

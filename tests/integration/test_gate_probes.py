@@ -19,8 +19,8 @@ from urllib.parse import quote
 
 import pytest
 
-from calfspec.guideline import load_guideline
-from calfspec.scenarios import load_scenarios
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.scenarios import load_scenarios
 from tests.conftest import FIXTURES_DIR
 from tests.fixtures.containment import no_leftover_processes  # noqa: F401
 from tests.fixtures.servers import running_server

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from calfspec import load_guideline
-from calfspec.reports import parse_report_spec, write_report
+from calfspec._internal.reports import parse_report_spec, write_report
 from tests.fixtures.results import case, run, sample_run
 from tests.fixtures.results.browser import dump_dom, live_page, screenshot
 

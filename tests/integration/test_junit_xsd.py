@@ -14,8 +14,8 @@ import pytest
 import xmlschema
 
 from calfspec import load_guideline
-from calfspec.models.results import RunResult
-from calfspec.reports import parse_report_spec, write_report
+from calfspec._internal.models.results import RunResult
+from calfspec._internal.reports import parse_report_spec, write_report
 from tests.conftest import FIXTURES_DIR, require_tool
 from tests.fixtures.results import case, run, sample_run
 

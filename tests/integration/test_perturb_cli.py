@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.guideline import load_guideline
-from calfspec.perturb import load_battery
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.perturb import load_battery
 from tests.conftest import ROOT
 from tests.fixtures.containment import no_leftover_processes  # noqa: F401
 from tests.fixtures.servers import running_server

@@ -14,11 +14,11 @@ import pytest
 
 # Imported here, before any inner run, so pytester's sys.modules snapshot keeps
 # one copy of calfspec's modules for the whole test session.
-import calfspec.adapters
-import calfspec.runner  # noqa: F401
-from calfspec.guideline import load_guideline
-from calfspec.models.urgency import Urgency
-from calfspec.scenarios import LoadedScenario, load_scenarios
+import calfspec._internal.adapters
+import calfspec._internal.runner  # noqa: F401
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.models.urgency import Urgency
+from calfspec._internal.scenarios import LoadedScenario, load_scenarios
 from tests.conftest import FIXTURES_DIR
 
 pytest_plugins = ["pytester"]

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from calfspec.models.urgency import URGENCY_ORDER
-from calfspec.scenarios import scenario_files
+from calfspec._internal.models.urgency import URGENCY_ORDER
+from calfspec._internal.scenarios import scenario_files
 from tests.conftest import SCENARIOS_DIR, require_tool
 from tests.fixtures.results.browser import dump_dom
 
@@ -270,7 +270,7 @@ def test_signature_by_a_key_not_registered_for_the_reviewer_is_invalid(repo: Rep
     data = json.loads(record.read_text())
     unsigned = {k: v for k, v in data.items() if k != "signature"}
     unsigned.update(reviewer="alice", role="clinician")
-    from calfspec.review.digest import canonical_json
+    from calfspec._internal.review.digest import canonical_json
 
     sig = subprocess.run(
         ["ssh-keygen", "-Y", "sign", "-n", "calfspec-signoff", "-f", str(repo.keys["mallory"])],
@@ -289,9 +289,9 @@ def test_signature_by_a_key_not_registered_for_the_reviewer_is_invalid(repo: Rep
 
 
 def test_a_record_copied_over_to_another_scenario_is_invalid_not_an_approval(repo: Repo) -> None:
-    from calfspec.guideline import load_guideline
-    from calfspec.review.digest import content_snapshot, snapshot_digest
-    from calfspec.scenarios import load_scenarios
+    from calfspec._internal.guideline import load_guideline
+    from calfspec._internal.review.digest import content_snapshot, snapshot_digest
+    from calfspec._internal.scenarios import load_scenarios
 
     ids = _ids(repo)
     repo.sign("alice", ids[0])

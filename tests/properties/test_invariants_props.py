@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from calfspec.adapters.reference import ReferenceImplementation
-from calfspec.guideline import load_guideline
+from calfspec._internal.adapters.reference import ReferenceImplementation
+from calfspec._internal.guideline import load_guideline
 from calfspec.invariants import check_invariant, derive_invariants
 from tests.conftest import scaled
 

@@ -1,16 +1,16 @@
-"""Properties of the judge on the ordered urgency scale (calfspec.judge)."""
+"""Properties of the judge on the ordered urgency scale (calfspec._internal.judge)."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calfspec.guideline import load_guideline
-from calfspec.judge import judge, pathways_met
-from calfspec.models.results import FailureKind, Severity
-from calfspec.models.scenario import Expectations, UrgencyRange
-from calfspec.models.triage import TriageDecision
-from calfspec.models.urgency import URGENCY_ORDER, Urgency
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.judge import judge, pathways_met
+from calfspec._internal.models.results import FailureKind, Severity
+from calfspec._internal.models.scenario import Expectations, UrgencyRange
+from calfspec._internal.models.triage import TriageDecision
+from calfspec._internal.models.urgency import URGENCY_ORDER, Urgency
 
 GUIDELINE = load_guideline()
 PATHWAYS = tuple(GUIDELINE.pathways)

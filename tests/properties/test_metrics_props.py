@@ -1,4 +1,4 @@
-"""Properties of the scores over arbitrary runs (calfspec.metrics), including merged shards."""
+"""Properties of the scores over arbitrary runs (calfspec._internal.metrics), including merged shards."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calfspec.metrics import capability_comparison_scores, case_stats, compute_metrics, wilson_lower
-from calfspec.models.results import CaseResult, RunResult
-from calfspec.models.urgency import URGENCY_ORDER
-from calfspec.reports.merge import merge_runs
+from calfspec._internal.metrics import capability_comparison_scores, case_stats, compute_metrics, wilson_lower
+from calfspec._internal.models.results import CaseResult, RunResult
+from calfspec._internal.models.urgency import URGENCY_ORDER
+from calfspec._internal.reports.merge import merge_runs
 from tests.fixtures.results import case, run
 
 LEVELS = [u.value for u in URGENCY_ORDER]

@@ -13,11 +13,11 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calfspec.guideline import GuidelineIndex, load_guideline
-from calfspec.models.perturbation import Battery, FamilyKind
-from calfspec.perturb import Lexicon, load_battery, perturb_scenario, preservation_problems
-from calfspec.runner import build_request
-from calfspec.scenarios import LoadedScenario, load_scenarios
+from calfspec._internal.guideline import GuidelineIndex, load_guideline
+from calfspec._internal.models.perturbation import Battery, FamilyKind
+from calfspec._internal.perturb import Lexicon, load_battery, perturb_scenario, preservation_problems
+from calfspec._internal.runner import build_request
+from calfspec._internal.scenarios import LoadedScenario, load_scenarios
 
 
 @cache

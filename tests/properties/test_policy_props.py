@@ -1,7 +1,7 @@
 """Properties of the reference's combination policy over arbitrary presentations.
 
 The open-red-flag floor and advice withholding are re-derived here from the guideline data
-directly (not through calfspec.policy), so a change in the policy module that lets a patient
+directly (not through calfspec._internal.policy), so a change in the policy module that lets a patient
 through below the floor fails here.
 """
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from calfspec.guideline import load_guideline
-from calfspec.models.guideline import AdviceKind, AllOf, AnyOf, Expr, FindingIs, PregnantIs, RuleKind
-from calfspec.models.triage import TriageRequest
-from calfspec.models.urgency import Urgency
-from calfspec.policy import canonical_presentation, urgency_floor, withheld_advice
-from calfspec.reference import reference_triage
-from calfspec.rules import Truth, evaluate
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.models.guideline import AdviceKind, AllOf, AnyOf, Expr, FindingIs, PregnantIs, RuleKind
+from calfspec._internal.models.triage import TriageRequest
+from calfspec._internal.models.urgency import Urgency
+from calfspec._internal.policy import canonical_presentation, urgency_floor, withheld_advice
+from calfspec._internal.reference import reference_triage
+from calfspec._internal.rules import Truth, evaluate
 from calfspec.strategies import requests
 
 GUIDELINE = load_guideline()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calfspec.models.guideline import AllOf, AnyOf, Expr, FindingIs, NotOf
-from calfspec.models.triage import FindingState, Presentation
-from calfspec.rules import Truth, evaluate, undetermined_findings
+from calfspec._internal.models.guideline import AllOf, AnyOf, Expr, FindingIs, NotOf
+from calfspec._internal.models.triage import FindingState, Presentation
+from calfspec._internal.rules import Truth, evaluate, undetermined_findings
 
 IDS = ["a", "b", "c", "d"]
 

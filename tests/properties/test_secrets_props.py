@@ -8,7 +8,7 @@ from urllib.parse import quote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calfspec._secrets import forget_secrets, redact, register_secret
+from calfspec._internal._secrets import forget_secrets, redact, register_secret
 
 _SECRET_CHARS = st.characters(min_codepoint=33, max_codepoint=126)
 

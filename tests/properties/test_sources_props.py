@@ -7,7 +7,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calfspec.sources import normalise, parse_source_text, split_sentences
+from calfspec._internal.sources import normalise, parse_source_text, split_sentences
 
 # Text built from the characters that matter to the splitter: letters, digits,
 # sentence ends, list markers, quotes (straight and typographic), dashes, spaces.

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from calfspec.guideline import GuidelineIndex, load_guideline
-from calfspec.models.guideline import AllOf, AnyOf, Expr, FindingIs, NotOf, PregnantIs, SideIs, SideTest
-from calfspec.models.triage import FindingState, Presentation, Sex, Side, TriageRequest
-from calfspec.rules import Truth, evaluate
+from calfspec._internal.guideline import GuidelineIndex, load_guideline
+from calfspec._internal.models.guideline import AllOf, AnyOf, Expr, FindingIs, NotOf, PregnantIs, SideIs, SideTest
+from calfspec._internal.models.triage import FindingState, Presentation, Sex, Side, TriageRequest
+from calfspec._internal.rules import Truth, evaluate
 from calfspec.strategies import (
     falsifying,
     narrative_for,

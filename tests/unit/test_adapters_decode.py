@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from calfspec import ImplementationError, TriageDecision, Urgency
-from calfspec.adapters._decode import decision_from_data, decision_from_text, describe_exit, excerpt
+from calfspec._internal.adapters._decode import decision_from_data, decision_from_text, describe_exit, excerpt
 
 
 def test_valid_json_decision_is_parsed() -> None:

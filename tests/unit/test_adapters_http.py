@@ -7,9 +7,9 @@ import ssl
 
 import pytest
 
-from calfspec.adapters import load_implementation
-from calfspec.adapters.http import HttpImplementation, JsonPoster, check_url, public_url
-from calfspec.errors import SpecError
+from calfspec._internal.adapters import load_implementation
+from calfspec._internal.adapters.http import HttpImplementation, JsonPoster, check_url, public_url
+from calfspec._internal.errors import SpecError
 
 
 def test_public_url_drops_user_and_password_but_keeps_host_port_and_path() -> None:

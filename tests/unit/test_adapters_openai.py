@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from calfspec import FindingState, TriageDecision, TriageRequest, load_guideline, load_implementation
-from calfspec.adapters.openai import (
+from calfspec._internal.adapters.openai import (
     DEFAULT_BASE_URL,
     OpenAIImplementation,
     build_system_prompt,
     parse_openai_spec,
     render_presentation,
 )
-from calfspec.errors import SpecError
+from calfspec._internal.errors import SpecError
 
 KEY = "sk-unit-test-0123456789abcdef"
 

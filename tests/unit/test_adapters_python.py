@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from calfspec import ImplementationError, TriageRequest, Urgency, load_implementation
-from calfspec.adapters.python_ import PythonImplementation
-from calfspec.errors import SpecError
+from calfspec._internal.adapters.python_ import PythonImplementation
+from calfspec._internal.errors import SpecError
 from tests.conftest import FIXTURES_DIR
 from tests.fixtures.impls import pyfuncs
 

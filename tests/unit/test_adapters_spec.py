@@ -7,12 +7,12 @@ import sys
 import pytest
 
 from calfspec import load_implementation
-from calfspec.adapters.cmd import CommandImplementation
-from calfspec.adapters.http import HttpImplementation
-from calfspec.adapters.openai import OpenAIImplementation
-from calfspec.adapters.python_ import PythonImplementation
-from calfspec.adapters.reference import ReferenceImplementation
-from calfspec.errors import InputError, SpecError
+from calfspec._internal.adapters.cmd import CommandImplementation
+from calfspec._internal.adapters.http import HttpImplementation
+from calfspec._internal.adapters.openai import OpenAIImplementation
+from calfspec._internal.adapters.python_ import PythonImplementation
+from calfspec._internal.adapters.reference import ReferenceImplementation
+from calfspec._internal.errors import InputError, SpecError
 
 
 def test_each_spec_form_builds_its_adapter(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""calfspec.check: each lint fires on the guideline mistake it names, and not on the real guideline.
+"""calfspec._internal.check: each lint fires on the guideline mistake it names, and not on the real guideline.
 
 Most tests build a tiny guideline (written as JSON, which is valid YAML) so the
 mistake under test is the only thing in it.
@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from calfspec.check import check_guideline, co_satisfiable
-from calfspec.models.guideline import AllOf, AnyOf, FindingIs, NotOf, PregnantIs, SideIs, SideTest
-from calfspec.models.triage import FindingState, Side
-from calfspec.rules import Truth, evaluate
+from calfspec._internal.check import check_guideline, co_satisfiable
+from calfspec._internal.models.guideline import AllOf, AnyOf, FindingIs, NotOf, PregnantIs, SideIs, SideTest
+from calfspec._internal.models.triage import FindingState, Side
+from calfspec._internal.rules import Truth, evaluate
 
 SOURCE_TEXT = "Heading\n\nRest helps a strain. Swelling is a warning.\nFAQ\nRest helps a strain.\nNav link\n"
 
@@ -423,7 +423,7 @@ def _flip(path: Path, old: bytes, new: bytes) -> None:
 
 
 def test_a_changed_byte_in_a_cited_sentence_names_the_claims_it_touches(tmp_path: Path) -> None:
-    from calfspec.sources import SENTENCE_PINS, load_sources, pin_sources
+    from calfspec._internal.sources import SENTENCE_PINS, load_sources, pin_sources
 
     data = _mini()
     data["claims"][1]["citations"][0]["excerpt"] = "Swelling is a"
@@ -439,7 +439,7 @@ def test_a_changed_byte_in_a_cited_sentence_names_the_claims_it_touches(tmp_path
 
 
 def test_a_changed_byte_inside_an_excerpt_reports_the_claim_as_no_longer_found(tmp_path: Path) -> None:
-    from calfspec.sources import SENTENCE_PINS, load_sources, pin_sources
+    from calfspec._internal.sources import SENTENCE_PINS, load_sources, pin_sources
 
     guideline, sources = _write(tmp_path, _mini())
     (guideline / SENTENCE_PINS).write_text(pin_sources(load_sources(_load(guideline), sources)), encoding="utf-8")
@@ -452,7 +452,7 @@ def test_a_changed_byte_inside_an_excerpt_reports_the_claim_as_no_longer_found(t
 
 
 def _load(guideline: Path) -> Any:
-    from calfspec.guideline import load_guideline
+    from calfspec._internal.guideline import load_guideline
 
     return load_guideline(guideline).guideline
 
@@ -463,7 +463,7 @@ BUNDLED_CASE = "red-flags/dvt-tender-calf-older-obese-no-other-risk-right.yaml"
 
 
 def _scenario_copy(tmp_path: Path, old: str, new: str) -> Path:
-    from calfspec.guideline import data_dir
+    from calfspec._internal.guideline import data_dir
 
     src = data_dir("scenarios") / "cases" / BUNDLED_CASE
     text = src.read_text(encoding="utf-8")
@@ -475,7 +475,7 @@ def _scenario_copy(tmp_path: Path, old: str, new: str) -> Path:
 
 
 def test_bundled_scenarios_do_not_contradict_their_own_fields() -> None:
-    from calfspec.guideline import data_dir
+    from calfspec._internal.guideline import data_dir
 
     report = check_guideline(None, None, data_dir("scenarios"))
     codes = {p.code for p in report.problems}
@@ -510,7 +510,7 @@ def test_a_man_recorded_as_pregnant_is_reported(tmp_path: Path) -> None:
 def test_a_scenario_using_a_deprecated_id_works_and_gets_a_note(tmp_path: Path) -> None:
     import shutil
 
-    from calfspec.guideline import data_dir
+    from calfspec._internal.guideline import data_dir
 
     gdir = tmp_path / "guideline"
     shutil.copytree(data_dir("guideline"), gdir)

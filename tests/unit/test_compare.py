@@ -1,4 +1,4 @@
-"""Release gating between two runs, and reading JSON results back (calfspec.compare)."""
+"""Release gating between two runs, and reading JSON results back (calfspec._internal.compare)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.compare import State, compare_runs, load_run_result, scenario_states
-from calfspec.errors import InputError, ValidationFailed
-from calfspec.reports import ReportFormat
-from calfspec.reports.comparison import render_comparison
-from calfspec.reports.json import render_json
+from calfspec._internal.compare import State, compare_runs, load_run_result, scenario_states
+from calfspec._internal.errors import InputError, ValidationFailed
+from calfspec._internal.reports import ReportFormat
+from calfspec._internal.reports.comparison import render_comparison
+from calfspec._internal.reports.json import render_json
 from tests.fixtures.results import case, run, sample_run
 
 RF = ("dvt-swollen-warm-red-calf",)

@@ -1,4 +1,4 @@
-"""Settings files: found upwards, checked with file:line, turned into click defaults (calfspec.config)."""
+"""Settings files: found upwards, checked with file:line, turned into click defaults (calfspec._internal.config)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from calfspec._suggest import nearest, suggest
-from calfspec.config import SETTINGS, find_config, load_config
-from calfspec.errors import InputError
+from calfspec._internal._suggest import nearest, suggest
+from calfspec._internal.config import SETTINGS, find_config, load_config
+from calfspec._internal.errors import InputError
 
 
 def write(path: Path, text: str) -> Path:

@@ -1,13 +1,13 @@
-"""calfspec.error_kinds: every error code the adapters and the runner raise has a kind, and the split adds up."""
+"""error_kinds: every error code the adapters and the runner raise has a kind, and the split adds up."""
 
 from __future__ import annotations
 
 import re
 
-from calfspec.error_kinds import ErrorKind, count_error_kinds, error_kind
-from calfspec.models.results import CaseResult, Verdict
-from calfspec.models.triage import TriageRequest
-from calfspec.models.urgency import Urgency
+from calfspec._internal.error_kinds import ErrorKind, count_error_kinds, error_kind
+from calfspec._internal.models.results import CaseResult, Verdict
+from calfspec._internal.models.triage import TriageRequest
+from calfspec._internal.models.urgency import Urgency
 from tests.conftest import ROOT
 
 
@@ -24,8 +24,8 @@ def test_the_codes_the_issue_names_have_their_own_kinds() -> None:
 
 def test_every_error_code_raised_for_a_case_has_a_kind_other_than_other() -> None:
     # The ImplementationError codes in the adapters, the session and the runner: a new code must get a kind.
-    sources = [ROOT / "src" / "calfspec" / p for p in ("session.py", "runner.py", "judge.py", "extract.py")]
-    sources += sorted((ROOT / "src" / "calfspec" / "adapters").glob("*.py"))
+    sources = [ROOT / "src" / "calfspec" / "_internal" / p for p in ("session.py", "runner.py", "judge.py", "extract.py")]
+    sources += sorted((ROOT / "src" / "calfspec" / "_internal" / "adapters").glob("*.py"))
     codes: set[str] = set()
     for path in sources:
         if not path.exists():

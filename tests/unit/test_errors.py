@@ -1,8 +1,8 @@
-"""Errors render as `path:line:col: code: message` with a hint (calfspec.errors)."""
+"""Errors render as `path:line:col: code: message` with a hint (calfspec._internal.errors)."""
 
 from __future__ import annotations
 
-from calfspec.errors import CalfspecError, InputError, ProblemsError, YamlError
+from calfspec._internal.errors import CalfspecError, InputError, ProblemsError, YamlError
 
 
 def test_a_positioned_error_renders_path_line_col_code_and_hint() -> None:

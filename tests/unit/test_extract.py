@@ -1,4 +1,4 @@
-"""calfspec.extract: the free-text extractor, measured on a labelled set of replies.
+"""calfspec._internal.extract: the free-text extractor, measured on a labelled set of replies.
 
 tests/fixtures/extraction/replies.yaml holds prose replies with the urgency a
 careful reader takes from each (or null: it cannot be told). The extractor's
@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from calfspec._yaml import load_yaml
-from calfspec.errors import ImplementationError
-from calfspec.extract import EXTRACTION_CODE, REFUSAL_CODE, extract_decision, read_urgency
-from calfspec.guideline import GuidelineIndex, load_guideline
-from calfspec.models.urgency import Urgency
+from calfspec._internal._yaml import load_yaml
+from calfspec._internal.errors import ImplementationError
+from calfspec._internal.extract import EXTRACTION_CODE, REFUSAL_CODE, extract_decision, read_urgency
+from calfspec._internal.guideline import GuidelineIndex, load_guideline
+from calfspec._internal.models.urgency import Urgency
 from tests.conftest import FIXTURES_DIR
 
 ACCURACY_FLOOR = 0.9

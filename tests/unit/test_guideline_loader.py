@@ -1,4 +1,4 @@
-"""calfspec.guideline: loading, integrity checks, lookups and positions."""
+"""calfspec._internal.guideline: loading, integrity checks, lookups and positions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.guideline import (
+from calfspec._internal.guideline import (
     GuidelineInvalid,
     data_dir,
     expr_findings,
@@ -15,8 +15,8 @@ from calfspec.guideline import (
     load_guideline,
     load_guideline_unchecked,
 )
-from calfspec.models.guideline import AllOf, AnyOf, FindingIs, NotOf, RuleKind, SideIs, SideTest
-from calfspec.models.urgency import Urgency
+from calfspec._internal.models.guideline import AllOf, AnyOf, FindingIs, NotOf, RuleKind, SideIs, SideTest
+from calfspec._internal.models.urgency import Urgency
 from tests.conftest import GUIDELINE_DIR
 
 

@@ -18,10 +18,10 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from calfspec._yaml import load_yaml
-from calfspec.guideline import load_guideline
-from calfspec.models.guideline import GuidelineFile
-from calfspec.schemas import generate_schemas
+from calfspec._internal._yaml import load_yaml
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.models.guideline import GuidelineFile
+from calfspec._internal.schemas import generate_schemas
 from tests.conftest import GUIDELINE_DIR
 
 FILES = sorted(p for p in GUIDELINE_DIR.rglob("*.yaml"))

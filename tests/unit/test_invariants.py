@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.adapters import Implementation, load_implementation
-from calfspec.adapters.reference import ReferenceImplementation
-from calfspec.errors import InputError
-from calfspec.guideline import GuidelineIndex, expr_findings, load_guideline
+from calfspec._internal.adapters import Implementation, load_implementation
+from calfspec._internal.adapters.reference import ReferenceImplementation
+from calfspec._internal.errors import InputError
+from calfspec._internal.guideline import GuidelineIndex, expr_findings, load_guideline
+from calfspec._internal.judge import judge
+from calfspec._internal.models.triage import FindingState, Presentation, Sex, Side, TriageRequest
+from calfspec._internal.models.urgency import Urgency
+from calfspec._internal.rules import Truth, evaluate
 from calfspec.invariants import (
     Case,
     Conversation,
@@ -29,10 +33,6 @@ from calfspec.invariants import (
     fuzz_throughput,
     select_invariants,
 )
-from calfspec.judge import judge
-from calfspec.models.triage import FindingState, Presentation, Sex, Side, TriageRequest
-from calfspec.models.urgency import Urgency
-from calfspec.rules import Truth, evaluate
 from calfspec.strategies import witnesses
 from tests.conftest import FIXTURES_DIR
 
@@ -67,7 +67,7 @@ def test_one_invariant_per_red_flag_and_per_contraindication_then_the_relations(
     names = [inv.name for inv in derive_invariants(GUIDELINE)]
     red = [f"red-flag-{r.id}" for r in GUIDELINE.red_flags]
     contra = [f"contraindicated-{a.id}" for a in GUIDELINE.guideline.advice if a.contraindicated_when is not None]
-    from calfspec.perturb import load_battery
+    from calfspec._internal.perturb import load_battery
 
     perturbations = [f"perturb-{f.id}" for f in load_battery(GUIDELINE)[0].families]
     assert names == red + contra + RELATIONS + perturbations

@@ -1,4 +1,4 @@
-"""Atomic writes and bounded reads (calfspec._io)."""
+"""Atomic writes and bounded reads (calfspec._internal._io)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from calfspec._io import atomic_write_bytes, atomic_write_text, read_user_text
-from calfspec.errors import InputError
+from calfspec._internal._io import atomic_write_bytes, atomic_write_text, read_user_text
+from calfspec._internal.errors import InputError
 
 
 def test_atomic_write_replaces_whole_and_leaves_no_temporary_file(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Judging a decision against expectations (calfspec.judge)."""
+"""Judging a decision against expectations (calfspec._internal.judge)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.errors import ImplementationError
-from calfspec.guideline import GuidelineInvalid, data_dir, load_guideline
-from calfspec.judge import Judgement, judge, pathways_met, validate_decision
-from calfspec.models.results import FailureKind, Severity, Verdict
-from calfspec.models.scenario import Expectations
-from calfspec.models.triage import TriageDecision
+from calfspec._internal.errors import ImplementationError
+from calfspec._internal.guideline import GuidelineInvalid, data_dir, load_guideline
+from calfspec._internal.judge import Judgement, judge, pathways_met, validate_decision
+from calfspec._internal.models.results import FailureKind, Severity, Verdict
+from calfspec._internal.models.scenario import Expectations
+from calfspec._internal.models.triage import TriageDecision
 
 
 def expect(lo: str, hi: str, **kw: object) -> Expectations:

@@ -1,10 +1,10 @@
-"""Vignette-style scoring and repeat statistics (calfspec.metrics)."""
+"""Vignette-style scoring and repeat statistics (calfspec._internal.metrics)."""
 
 from __future__ import annotations
 
 import pytest
 
-from calfspec.metrics import (
+from calfspec._internal.metrics import (
     CONFUSION_COLUMNS,
     Outcome,
     below_min_pass_rate,
@@ -16,8 +16,8 @@ from calfspec.metrics import (
     wilson_lower,
     z_for_confidence,
 )
-from calfspec.models.results import RunResult
-from calfspec.models.urgency import Urgency
+from calfspec._internal.models.results import RunResult
+from calfspec._internal.models.urgency import Urgency
 from tests.fixtures.results import case, run, sample_run
 
 

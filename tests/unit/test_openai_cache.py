@@ -1,4 +1,4 @@
-"""The openai: adapter's response cache key and usage sums (calfspec.adapters.openai)."""
+"""The openai: adapter's response cache key and usage sums (calfspec._internal.adapters.openai)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from calfspec.adapters.openai import OpenAIImplementation
-from calfspec.errors import SpecError
-from calfspec.models.triage import TriageRequest
+from calfspec._internal.adapters.openai import OpenAIImplementation
+from calfspec._internal.errors import SpecError
+from calfspec._internal.models.triage import TriageRequest
 
 BASE = "http://127.0.0.1:1/v1"
 REQUEST = TriageRequest(case_id="0123456789abcdef", narrative="my calf hurts")

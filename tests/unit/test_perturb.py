@@ -1,4 +1,4 @@
-"""calfspec.perturb: the battery file, each family's rewrite, the fact check, the relation and the table."""
+"""calfspec._internal.perturb: the battery file, each family's rewrite, the fact check, the relation and the table."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.errors import InputError
-from calfspec.guideline import GuidelineIndex, load_guideline
-from calfspec.models.perturbation import Battery
-from calfspec.models.results import CaseResult, FailureKind, Severity, Verdict
-from calfspec.models.triage import Presentation, TriageRequest
-from calfspec.models.urgency import Urgency
-from calfspec.perturb import (
+from calfspec._internal.errors import InputError
+from calfspec._internal.guideline import GuidelineIndex, load_guideline
+from calfspec._internal.models.perturbation import Battery
+from calfspec._internal.models.results import CaseResult, FailureKind, Severity, Verdict
+from calfspec._internal.models.triage import Presentation, TriageRequest
+from calfspec._internal.models.urgency import Urgency
+from calfspec._internal.perturb import (
     apply_relation,
     battery_path,
     clopper_pearson,

@@ -1,4 +1,4 @@
-"""The combination policy (calfspec.policy): urgency floors for open red flags, advice withheld
+"""The combination policy (calfspec._internal.policy): urgency floors for open red flags, advice withheld
 by construction, derived findings and deprecated aliases. Audit defects D04, D06, D09, D10, D18,
 D24, D26, D30, D31."""
 
@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.guideline import GuidelineIndex, data_dir, expr_findings, load_guideline
-from calfspec.models.guideline import AdviceKind
-from calfspec.models.triage import FindingState, Onset, Sex, Side, TriageDecision, TriageRequest
-from calfspec.models.urgency import Urgency
-from calfspec.policy import (
+from calfspec._internal.guideline import GuidelineIndex, data_dir, expr_findings, load_guideline
+from calfspec._internal.models.guideline import AdviceKind
+from calfspec._internal.models.triage import FindingState, Onset, Sex, Side, TriageDecision, TriageRequest
+from calfspec._internal.models.urgency import Urgency
+from calfspec._internal.policy import (
     canonical_decision,
     canonical_presentation,
     rule_contraindications,
     urgency_floor,
     withheld_advice,
 )
-from calfspec.reference import reference_triage
+from calfspec._internal.reference import reference_triage
 
 P, A = FindingState.PRESENT, FindingState.ABSENT
 
@@ -228,7 +228,7 @@ def test_a_deprecated_compound_finding_reads_as_all_its_parts(tmp_path: Path) ->
 
 
 def test_an_alias_that_is_still_a_current_id_is_refused(tmp_path: Path) -> None:
-    from calfspec.guideline import GuidelineInvalid
+    from calfspec._internal.guideline import GuidelineInvalid
 
     with pytest.raises(GuidelineInvalid, match="alias 'chest_pain' is also a current"):
         _with_alias(
@@ -247,7 +247,7 @@ def test_a_bundled_deprecated_finding_in_a_request_reads_as_its_parts(g: Guideli
 
 
 def test_a_decision_naming_a_deprecated_question_is_valid_and_judged_in_new_terms(g: GuidelineIndex) -> None:
-    from calfspec.judge import validate_decision
+    from calfspec._internal.judge import validate_decision
 
     decision = TriageDecision(urgency=Urgency.URGENT, questions=("difficulty_walking",))
     validate_decision(decision, g)  # no ImplementationError: a 1.0 implementation may still ask it

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calfspec
-import calfspec.models
+import calfspec._internal.models
 
 EXPECTED = [
     "PROTOCOL_VERSION",
@@ -36,7 +36,7 @@ def test_all_is_pinned() -> None:
 
 def test_every_exported_name_exists_once() -> None:
     # The order itself is enforced by ruff (RUF022, isort-style sorting of __all__).
-    for module in (calfspec, calfspec.models):
+    for module in (calfspec, calfspec._internal.models):
         names = list(module.__all__)
         assert len(set(names)) == len(names)
         for name in names:
@@ -46,15 +46,15 @@ def test_every_exported_name_exists_once() -> None:
 def test_public_models_are_frozen_and_forbid_extra_fields() -> None:
     from pydantic import BaseModel
 
-    for name in calfspec.models.__all__:
-        obj = getattr(calfspec.models, name)
+    for name in calfspec._internal.models.__all__:
+        obj = getattr(calfspec._internal.models, name)
         if isinstance(obj, type) and issubclass(obj, BaseModel):
             assert obj.model_config.get("frozen") is True, name
             assert obj.model_config.get("extra") == "forbid", name
 
 
 def test_every_error_derives_from_the_root_and_has_a_docstring() -> None:
-    from calfspec import errors
+    from calfspec._internal import errors
 
     for name in errors.__all__:
         obj = getattr(errors, name)

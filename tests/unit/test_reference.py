@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from calfspec.guideline import GuidelineIndex, load_guideline
-from calfspec.models.guideline import RuleKind
-from calfspec.models.triage import FindingState, Side, TriageRequest
-from calfspec.models.urgency import Urgency
-from calfspec.reference import reference_triage
-from calfspec.rules import Truth, evaluate
+from calfspec._internal.guideline import GuidelineIndex, load_guideline
+from calfspec._internal.models.guideline import RuleKind
+from calfspec._internal.models.triage import FindingState, Side, TriageRequest
+from calfspec._internal.models.urgency import Urgency
+from calfspec._internal.reference import reference_triage
+from calfspec._internal.rules import Truth, evaluate
 
 P, A = FindingState.PRESENT, FindingState.ABSENT
 
 
 def red_flag_findings(g: GuidelineIndex) -> set[str]:
-    from calfspec.guideline import expr_findings
+    from calfspec._internal.guideline import expr_findings
 
     return {f for r in g.red_flags for f in expr_findings(r.when)}
 
@@ -47,7 +47,7 @@ def test_one_unknown_red_flag_finding_blocks_self_care_and_is_asked_about() -> N
 
 def test_every_red_flag_rule_fires_with_its_urgency_and_pathway() -> None:
     g = load_guideline()
-    from calfspec.models.guideline import AllOf, AnyOf, FindingIs, NotOf, PregnantIs, SideIs
+    from calfspec._internal.models.guideline import AllOf, AnyOf, FindingIs, NotOf, PregnantIs, SideIs
 
     def witness(expr: object, out: dict[str, FindingState]) -> None:
         if isinstance(expr, FindingIs):
@@ -93,8 +93,8 @@ def test_advice_a_possible_red_flag_would_forbid_is_withheld_while_it_is_unknown
 def test_the_reference_function_itself_works_as_a_python_spec() -> None:
     import asyncio
 
-    from calfspec.adapters import load_implementation
+    from calfspec._internal.adapters import load_implementation
 
-    impl = load_implementation("python:calfspec.reference:reference_triage", load_guideline())
+    impl = load_implementation("python:calfspec._internal.reference:reference_triage", load_guideline())
     reply = asyncio.run(impl.triage(TriageRequest(findings={"chest_pain": P}), 5.0))
     assert reply.decision.urgency is Urgency.EMERGENCY

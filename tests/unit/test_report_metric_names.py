@@ -7,12 +7,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from calfspec.guideline import load_guideline
-from calfspec.reports.console import render_console
-from calfspec.reports.html import render_html
-from calfspec.reports.json import render_json
-from calfspec.reports.junit import METRIC_PROPERTIES, render_junit
-from calfspec.reports.markdown import render_markdown
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.reports.console import render_console
+from calfspec._internal.reports.html import render_html
+from calfspec._internal.reports.json import render_json
+from calfspec._internal.reports.junit import METRIC_PROPERTIES, render_junit
+from calfspec._internal.reports.markdown import render_markdown
 from tests.fixtures.results import case, run
 
 GUIDELINE = load_guideline()

@@ -1,4 +1,4 @@
-"""The terminal report (calfspec.reports.console).
+"""The terminal report (calfspec._internal.reports.console).
 
 A progress bar with an ETA on a TTY, a periodic progress line elsewhere; the
 summary lists failures most harmful first, tagged, the first N in detail, and
@@ -17,7 +17,7 @@ from typing import TextIO
 import pytest
 
 from calfspec import load_guideline
-from calfspec.reports.console import ConsoleProgress, print_summary, render_console
+from calfspec._internal.reports.console import ConsoleProgress, print_summary, render_console
 from tests.fixtures.results import case, run, sample_run
 
 ANSI = "\x1b["
@@ -230,9 +230,9 @@ def test_claim_missing_from_the_loaded_guideline_is_said_not_dropped() -> None:
 
 
 def test_cases_never_sent_fail_the_status_and_are_said_in_every_human_report() -> None:
-    from calfspec.models.results import NotRun
-    from calfspec.reports.html import render_html
-    from calfspec.reports.markdown import render_markdown
+    from calfspec._internal.models.results import NotRun
+    from calfspec._internal.reports.html import render_html
+    from calfspec._internal.reports.markdown import render_markdown
 
     base = run([case("a", "urgent")])
     missed = base.model_copy(

@@ -1,4 +1,4 @@
-"""The CSV report: one row per trial, every plain CaseResult field a column, formulas defused (calfspec.reports.csv)."""
+"""The CSV report: one row per trial, every plain CaseResult field a column, formulas defused (reports.csv)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import csv
 import io
 
 from calfspec import load_guideline
-from calfspec.models.results import CaseResult
-from calfspec.reports.csv import case_columns, render_csv
+from calfspec._internal.models.results import CaseResult
+from calfspec._internal.reports.csv import case_columns, render_csv
 from tests.fixtures.results import case, run, sample_run
 
 

@@ -1,4 +1,4 @@
-"""The HTML report: self-contained, escaped, with the matrix geometry right (calfspec.reports.html)."""
+"""The HTML report: self-contained, escaped, with the matrix geometry right (calfspec._internal.reports.html)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 from html.parser import HTMLParser
 
 from calfspec import load_guideline
-from calfspec.metrics import compute_metrics
-from calfspec.reports.html import csp_hash, facets, matrix_layout, render_html
+from calfspec._internal.metrics import compute_metrics
+from calfspec._internal.reports.html import csp_hash, facets, matrix_layout, render_html
 from tests.fixtures.results import case, run, sample_run
 
 
@@ -120,9 +120,9 @@ def test_repeats_get_their_own_anchor_and_every_article_id_is_unique() -> None:
 
 
 def test_each_case_shows_the_conversation_round_by_round() -> None:
-    from calfspec.models.results import Exchange
-    from calfspec.models.triage import TriageDecision
-    from calfspec.models.urgency import Urgency
+    from calfspec._internal.models.results import Exchange
+    from calfspec._internal.models.triage import TriageDecision
+    from calfspec._internal.models.urgency import Urgency
 
     base = case("asks", "urgent")
     first = TriageDecision(urgency=Urgency.URGENT, questions=("leg_swollen",), rationale="need to know <swelling>")

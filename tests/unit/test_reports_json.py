@@ -1,4 +1,4 @@
-"""The JSON report: the run with metrics, valid against the committed schema (calfspec.reports.json)."""
+"""The JSON report: the run with metrics, valid against the committed schema (calfspec._internal.reports.json)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import jsonschema
 
-from calfspec.models.results import RunResult
-from calfspec.reports.json import render_json, with_metrics
+from calfspec._internal.models.results import RunResult
+from calfspec._internal.reports.json import render_json, with_metrics
 from tests.conftest import SCHEMAS_DIR
 from tests.fixtures.results import run, sample_run
 

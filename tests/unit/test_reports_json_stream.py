@@ -1,6 +1,6 @@
 """The JSON report written case by case: the same bytes as the one-string render, spooled as cases finish.
 
-Covers calfspec.reports.json.write_json and JsonReportStream.
+Covers calfspec._internal.reports.json.write_json and JsonReportStream.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calfspec.models.results import CaseResult
-from calfspec.reports import ReportFormat, ReportSpec, write_report
-from calfspec.reports.json import JsonReportStream, render_json, spool_path, write_json
+from calfspec._internal.models.results import CaseResult
+from calfspec._internal.reports import ReportFormat, ReportSpec, write_report
+from calfspec._internal.reports.json import JsonReportStream, render_json, spool_path, write_json
 from tests.fixtures.results import run, sample_run
 
 
@@ -72,7 +72,7 @@ def test_each_case_is_on_disk_as_soon_as_it_is_added(tmp_path: Path) -> None:
 
 
 def test_write_report_uses_the_stream_and_stays_atomic(tmp_path: Path) -> None:
-    from calfspec.guideline import load_guideline
+    from calfspec._internal.guideline import load_guideline
 
     r = sample_run()
     target = tmp_path / "r.json"

@@ -1,4 +1,4 @@
-"""The JUnit report: structure, counts, properties, XML safety (calfspec.reports.junit)."""
+"""The JUnit report: structure, counts, properties, XML safety (calfspec._internal.reports.junit)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import xmlschema
 
-from calfspec.reports.junit import INCOMPLETE_CASE, render_junit, xml_safe
+from calfspec._internal.reports.junit import INCOMPLETE_CASE, render_junit, xml_safe
 from tests.conftest import FIXTURES_DIR
 from tests.fixtures.results import case, run, sample_run
 
@@ -94,8 +94,8 @@ def test_a_time_that_is_not_finite_is_written_as_zero() -> None:
 
 
 def test_the_self_reported_name_version_cache_and_usage_are_suite_properties() -> None:
-    from calfspec.models.results import ChatUsage, ImplementationInfo
-    from calfspec.reports.junit import render_junit
+    from calfspec._internal.models.results import ChatUsage, ImplementationInfo
+    from calfspec._internal.reports.junit import render_junit
     from tests.fixtures.results import case, run
 
     info = ImplementationInfo(

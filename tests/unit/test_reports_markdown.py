@@ -1,4 +1,4 @@
-"""The Markdown report for pull-request comments (calfspec.reports.markdown).
+"""The Markdown report for pull-request comments (calfspec._internal.reports.markdown).
 
 Besides text checks, the report is parsed as GitHub-flavoured Markdown
 (markdown-it-py in GFM mode, with tables) to pin the structure GitHub renders:
@@ -13,8 +13,8 @@ import re
 from markdown_it import MarkdownIt
 
 from calfspec import load_guideline
-from calfspec.models.results import Failure, FailureKind, Severity
-from calfspec.reports.markdown import MAX_CASES, MAX_CHARS, md_code, md_text, render_markdown
+from calfspec._internal.models.results import Failure, FailureKind, Severity
+from calfspec._internal.reports.markdown import MAX_CASES, MAX_CHARS, md_code, md_text, render_markdown
 from tests.fixtures.results import case, run, sample_run
 
 

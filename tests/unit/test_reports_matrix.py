@@ -1,4 +1,4 @@
-"""The conformance matrix: scenarios x implementations, disagreeing rows first (calfspec.reports.matrix)."""
+"""The conformance matrix: scenarios x implementations, disagreeing rows first (calfspec._internal.reports.matrix)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from calfspec import load_guideline
-from calfspec.compare import State
-from calfspec.reports.matrix import build_matrix, render_matrix
+from calfspec._internal.compare import State
+from calfspec._internal.reports.matrix import build_matrix, render_matrix
 from tests.fixtures.results import case, run
 
 
@@ -51,7 +51,7 @@ def test_cells_rows_and_disagreement() -> None:
 
 
 def test_each_implementation_shows_what_it_reported_about_itself() -> None:
-    from calfspec.models.results import ImplementationInfo
+    from calfspec._internal.models.results import ImplementationInfo
 
     results = three()
     good = results[0][1].model_copy(  # type: ignore[attr-defined]

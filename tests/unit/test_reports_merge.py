@@ -1,4 +1,4 @@
-"""Joining shard results (calfspec.reports.merge)."""
+"""Joining shard results (calfspec._internal.reports.merge)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from calfspec.errors import InputError
-from calfspec.models.results import RunResult
-from calfspec.reports.merge import merge_runs
+from calfspec._internal.errors import InputError
+from calfspec._internal.models.results import RunResult
+from calfspec._internal.reports.merge import merge_runs
 from tests.fixtures.results import case, run
 
 

@@ -1,4 +1,4 @@
-"""--report FORMAT:PATH parsing, dispatch to streams, and atomic writes (calfspec.reports)."""
+"""--report FORMAT:PATH parsing, dispatch to streams, and atomic writes (calfspec._internal.reports)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from calfspec import load_guideline
-from calfspec.errors import InputError
-from calfspec.reports import (
+from calfspec._internal.errors import InputError
+from calfspec._internal.reports import (
     ReportFormat,
     ReportSpec,
     atomic_write_text,

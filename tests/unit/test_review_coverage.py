@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from calfspec.guideline import GuidelineIndex, load_guideline
-from calfspec.models.guideline import Basis, RuleKind
-from calfspec.models.results import CaseResult, RunResult, Severity, Verdict
-from calfspec.models.scenario import Scenario
-from calfspec.models.triage import TriageRequest
-from calfspec.review.coverage import (
+from calfspec._internal.guideline import GuidelineIndex, load_guideline
+from calfspec._internal.models.guideline import Basis, RuleKind
+from calfspec._internal.models.results import CaseResult, RunResult, Severity, Verdict
+from calfspec._internal.models.scenario import Scenario
+from calfspec._internal.models.triage import TriageRequest
+from calfspec._internal.review.coverage import (
     PolicyCheck,
     check_policy,
     hazard_log,
@@ -19,8 +19,8 @@ from calfspec.review.coverage import (
     result_summary,
     traceability,
 )
-from calfspec.review.digest import cited_claim_ids
-from calfspec.scenarios import load_scenarios
+from calfspec._internal.review.digest import cited_claim_ids
+from calfspec._internal.scenarios import load_scenarios
 from tests.conftest import SCENARIOS_DIR
 
 
@@ -156,7 +156,7 @@ def test_hazard_log_has_one_row_per_rule_plus_the_policy(guideline: GuidelineInd
 
 
 def test_every_disjunct_of_a_red_flag_condition_is_an_alternative(guideline: GuidelineIndex) -> None:
-    from calfspec.review.coverage import rule_alternatives
+    from calfspec._internal.review.coverage import rule_alternatives
 
     rule = guideline.rules["pe-breathlessness-chest-pain-haemoptysis"]
     alts = rule_alternatives(rule)
@@ -166,8 +166,8 @@ def test_every_disjunct_of_a_red_flag_condition_is_an_alternative(guideline: Gui
 def test_an_alternative_is_covered_only_by_a_scenario_where_it_alone_makes_the_rule_true(
     guideline: GuidelineIndex,
 ) -> None:
-    from calfspec.models.triage import FindingState, Side
-    from calfspec.review.coverage import alternative_scenarios
+    from calfspec._internal.models.triage import FindingState, Side
+    from calfspec._internal.review.coverage import alternative_scenarios
 
     P, A = FindingState.PRESENT, FindingState.ABSENT
 
@@ -208,7 +208,7 @@ def test_an_alternative_is_covered_only_by_a_scenario_where_it_alone_makes_the_r
 def test_the_hazard_log_holds_the_system_level_hazards_with_empty_risk_columns(
     guideline: GuidelineIndex, suite: list[Scenario]
 ) -> None:
-    from calfspec.review.coverage import HazardRow
+    from calfspec._internal.review.coverage import HazardRow
 
     rows = {r.hazard_id: r for r in hazard_log(guideline, suite)}
     for hid in (
@@ -229,7 +229,7 @@ def test_the_hazard_log_holds_the_system_level_hazards_with_empty_risk_columns(
 def test_a_hazard_naming_a_missing_scenario_invariant_or_check_fails_the_policy(
     guideline: GuidelineIndex, suite: list[Scenario]
 ) -> None:
-    from calfspec.models.guideline import Hazard, HazardControl
+    from calfspec._internal.models.guideline import Hazard, HazardControl
 
     assert check_policy(guideline, suite, [PolicyCheck.HAZARD_VERIFICATION]) == []
     bogus = Hazard(

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from calfspec.errors import UnknownIdError
-from calfspec.guideline import GuidelineIndex, load_guideline
-from calfspec.models.scenario import Scenario
-from calfspec.review.digest import (
+from calfspec._internal.errors import UnknownIdError
+from calfspec._internal.guideline import GuidelineIndex, load_guideline
+from calfspec._internal.models.scenario import Scenario
+from calfspec._internal.review.digest import (
     canonical_json,
     cited_claim_ids,
     content_digest,
@@ -17,7 +17,7 @@ from calfspec.review.digest import (
     diff_snapshots,
     snapshot_digest,
 )
-from calfspec.scenarios import load_scenarios
+from calfspec._internal.scenarios import load_scenarios
 from tests.conftest import SCENARIOS_DIR
 
 

@@ -7,7 +7,7 @@ import base64
 import pytest
 from pydantic import ValidationError
 
-from calfspec.review.models import Reviewer, ReviewerRegistry, Role, Signature
+from calfspec._internal.review.models import Reviewer, ReviewerRegistry, Role, Signature
 
 # A syntactically valid ed25519 public key line (type string + 32 key bytes).
 _BLOB = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519" + b"\x00\x00\x00\x20" + bytes(range(32))).decode()
@@ -92,7 +92,7 @@ def test_signature_must_be_armored() -> None:
 
 def test_shipped_registry_has_no_reviewers() -> None:
     """Nothing here fakes a clinical approval: the bundled registry is empty."""
-    from calfspec.review.store import load_registry
+    from calfspec._internal.review.store import load_registry
     from tests.conftest import SCENARIOS_DIR
 
     assert load_registry(SCENARIOS_DIR / "reviewers.yaml").reviewers == ()

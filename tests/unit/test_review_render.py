@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from calfspec.guideline import GuidelineIndex, load_guideline
-from calfspec.review.models import ReviewerRegistry
-from calfspec.review.render import render_pack
-from calfspec.review.verify import review_scenarios
-from calfspec.scenarios import LoadedScenario, load_scenarios
+from calfspec._internal.guideline import GuidelineIndex, load_guideline
+from calfspec._internal.review.models import ReviewerRegistry
+from calfspec._internal.review.render import render_pack
+from calfspec._internal.review.verify import review_scenarios
+from calfspec._internal.scenarios import LoadedScenario, load_scenarios
 from tests.conftest import SCENARIOS_DIR
 
 WHEN = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)

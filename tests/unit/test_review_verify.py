@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.errors import InputError
-from calfspec.guideline import GuidelineIndex, load_guideline
-from calfspec.models.scenario import Scenario
-from calfspec.review.models import Decision, Reviewer, ReviewerRegistry, Role, SignOff
-from calfspec.review.signing import allowed_signers, create_signoff
-from calfspec.review.store import load_records, record_json, write_record
-from calfspec.review.verify import RecordStatus, ScenarioStatus, approved_scenario_ids, review_scenarios
-from calfspec.scenarios import load_scenarios
+from calfspec._internal.errors import InputError
+from calfspec._internal.guideline import GuidelineIndex, load_guideline
+from calfspec._internal.models.scenario import Scenario
+from calfspec._internal.review.models import Decision, Reviewer, ReviewerRegistry, Role, SignOff
+from calfspec._internal.review.signing import allowed_signers, create_signoff
+from calfspec._internal.review.store import load_records, record_json, write_record
+from calfspec._internal.review.verify import RecordStatus, ScenarioStatus, approved_scenario_ids, review_scenarios
+from calfspec._internal.scenarios import load_scenarios
 from tests.conftest import SCENARIOS_DIR, require_tool
 
 TODAY = dt.date(2025, 3, 1)

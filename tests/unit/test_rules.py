@@ -1,12 +1,12 @@
-"""Three-valued evaluation of rule conditions (calfspec.rules)."""
+"""Three-valued evaluation of rule conditions (calfspec._internal.rules)."""
 
 from __future__ import annotations
 
 import pytest
 
-from calfspec.models.guideline import AllOf, AnyOf, FindingIs, NotOf, PregnantIs, SideIs, SideTest
-from calfspec.models.triage import FindingState, Presentation, Side
-from calfspec.rules import Truth, evaluate, undetermined_findings
+from calfspec._internal.models.guideline import AllOf, AnyOf, FindingIs, NotOf, PregnantIs, SideIs, SideTest
+from calfspec._internal.models.triage import FindingState, Presentation, Side
+from calfspec._internal.rules import Truth, evaluate, undetermined_findings
 
 P, A, U = FindingState.PRESENT, FindingState.ABSENT, FindingState.UNKNOWN
 T, F, N = Truth.TRUE, Truth.FALSE, Truth.UNKNOWN

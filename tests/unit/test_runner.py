@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.adapters import Reply, load_implementation
-from calfspec.errors import ImplementationError, InputError
-from calfspec.guideline import load_guideline
-from calfspec.models.results import Verdict
-from calfspec.models.triage import TriageDecision, TriageRequest
-from calfspec.runner import RunOptions, run_cases
-from calfspec.scenarios import LoadedScenario, load_scenarios
+from calfspec._internal.adapters import Reply, load_implementation
+from calfspec._internal.errors import ImplementationError, InputError
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.models.results import Verdict
+from calfspec._internal.models.triage import TriageDecision, TriageRequest
+from calfspec._internal.runner import RunOptions, run_cases
+from calfspec._internal.scenarios import LoadedScenario, load_scenarios
 
 SCENARIO = """\
 id: {id}
@@ -185,7 +185,7 @@ def test_side_and_pregnancy_can_be_revealed_when_asked(tmp_path: Path) -> None:
 
 
 def test_a_revealed_side_must_be_a_side(tmp_path: Path) -> None:
-    from calfspec.scenarios import ScenarioInvalid
+    from calfspec._internal.scenarios import ScenarioInvalid
 
     (tmp_path / "s.yaml").write_text(SCENARIO.format(id="x").replace("chest_pain: present", "side: present"))
     with pytest.raises(ScenarioInvalid, match=r"reveal_on_ask\.side must be"):
@@ -283,7 +283,7 @@ def test_a_failing_follow_up_round_is_reported_with_its_own_request_and_reply(
 
 
 def test_case_ids_are_opaque_stable_hashes_that_name_no_scenario() -> None:
-    from calfspec.runner import case_id
+    from calfspec._internal.runner import case_id
 
     assert case_id("dvt-swollen-calf", 0) == case_id("dvt-swollen-calf", 0)
     assert case_id("dvt-swollen-calf", 0) != case_id("dvt-swollen-calf", 1)

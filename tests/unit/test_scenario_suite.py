@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.guideline import load_guideline
-from calfspec.models.scenario import ReviewStatus
-from calfspec.models.urgency import Urgency
-from calfspec.scenarios import LoadedScenario, ScenarioInvalid, load_scenarios
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.models.scenario import ReviewStatus
+from calfspec._internal.models.urgency import Urgency
+from calfspec._internal.scenarios import LoadedScenario, ScenarioInvalid, load_scenarios
 
 MIN_NON_ASCII_NARRATIVES = 15
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.errors import InputError
-from calfspec.guideline import load_guideline
-from calfspec.scenarios import ScenarioInvalid, load_scenarios, parse_shard, scenario_files, select_scenarios
+from calfspec._internal.errors import InputError
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.scenarios import ScenarioInvalid, load_scenarios, parse_shard, scenario_files, select_scenarios
 
 GOOD = """\
 id: {id}

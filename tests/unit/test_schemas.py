@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from calfspec.guideline import load_guideline
-from calfspec.models.triage import TriageDecision, TriageRequest
-from calfspec.schemas import SCHEMA_BASE, generate_schemas
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.models.triage import TriageDecision, TriageRequest
+from calfspec._internal.schemas import SCHEMA_BASE, generate_schemas
 from tests.conftest import SCHEMAS_DIR
 
 
@@ -81,7 +81,7 @@ def test_schema_check_fails_when_a_committed_schema_drifts(tmp_path: Path) -> No
 
     from click.testing import CliRunner
 
-    from calfspec.cli import cli
+    from calfspec._internal.cli import cli
 
     out = tmp_path / "schemas"
     shutil.copytree(SCHEMAS_DIR, out)

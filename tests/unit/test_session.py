@@ -1,4 +1,4 @@
-"""calfspec.session: one lifecycle (start contained, close always) and one conversation loop."""
+"""calfspec._internal.session: one lifecycle (start contained, close always) and one conversation loop."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from calfspec.adapters import Reply
-from calfspec.errors import ImplementationError
-from calfspec.guideline import load_guideline
-from calfspec.models.triage import TriageDecision, TriageRequest
-from calfspec.session import ImplementationLoop, converse, started
+from calfspec._internal.adapters import Reply
+from calfspec._internal.errors import ImplementationError
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.models.triage import TriageDecision, TriageRequest
+from calfspec._internal.session import ImplementationLoop, converse, started
 
 GUIDELINE = load_guideline()
 
@@ -78,7 +78,7 @@ def test_a_failing_start_leaves_the_sync_loop_closed() -> None:
 
 
 def test_each_round_keeps_its_own_request_decision_and_raw_reply() -> None:
-    from calfspec.models.triage import FindingState
+    from calfspec._internal.models.triage import FindingState
 
     asks = TriageDecision(urgency="urgent", pathways=("urgent-dvt-assessment",), questions=("chest_pain",))
     final = TriageDecision(urgency="emergency", pathways=("emergency-call-now",))

@@ -1,4 +1,4 @@
-"""calfspec.sources: sentence splitting, excerpt matching, coverage, reading source files."""
+"""calfspec._internal.sources: sentence splitting, excerpt matching, coverage, reading source files."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from calfspec.errors import InputError
-from calfspec.guideline import load_guideline
-from calfspec.models.guideline import ExclusionScope, Guideline
-from calfspec.sources import (
+from calfspec._internal.errors import InputError
+from calfspec._internal.guideline import load_guideline
+from calfspec._internal.models.guideline import ExclusionScope, Guideline
+from calfspec._internal.sources import (
     MAX_SOURCE_BYTES,
     Span,
     cited_span,

@@ -1,4 +1,4 @@
-"""Unknown ids in a scenario or a decision name the nearest known ids (calfspec._suggest via scenarios and judge)."""
+"""Unknown ids in a scenario or a decision name the nearest known ids (_suggest, via scenarios and judge)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from calfspec import load_guideline
-from calfspec.errors import ImplementationError, InputError
-from calfspec.judge import validate_decision
-from calfspec.models.triage import TriageDecision
-from calfspec.models.urgency import Urgency
-from calfspec.scenarios import load_scenarios
+from calfspec._internal.errors import ImplementationError, InputError
+from calfspec._internal.judge import validate_decision
+from calfspec._internal.models.triage import TriageDecision
+from calfspec._internal.models.urgency import Urgency
+from calfspec._internal.scenarios import load_scenarios
 from tests.conftest import SCENARIOS_DIR
 
 

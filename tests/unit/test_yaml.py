@@ -1,6 +1,6 @@
 """Hostile and broken YAML gets a clear, positioned error, never a traceback or a partial load.
 
-Covers calfspec._yaml directly and through the guideline loader, which must
+Covers calfspec._internal._yaml directly and through the guideline loader, which must
 refuse the whole guideline when any file is bad. Every test runs twice: with
 libyaml's C parser and with PyYAML's pure-Python one, the fallback when the C
 extension is missing, which must keep every guarantee.
@@ -19,11 +19,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calfspec import _yaml
-from calfspec._yaml import MAX_BYTES, MAX_DEPTH, MAX_NUMBER_CHARS, load_yaml, load_yaml_model, load_yaml_text
-from calfspec.errors import YamlError
-from calfspec.guideline import GuidelineInvalid, load_guideline, load_guideline_unchecked
-from calfspec.models.scenario import Scenario
+from calfspec._internal import _yaml
+from calfspec._internal._yaml import MAX_BYTES, MAX_DEPTH, MAX_NUMBER_CHARS, load_yaml, load_yaml_model, load_yaml_text
+from calfspec._internal.errors import YamlError
+from calfspec._internal.guideline import GuidelineInvalid, load_guideline, load_guideline_unchecked
+from calfspec._internal.models.scenario import Scenario
 from tests.conftest import GUIDELINE_DIR, SCENARIOS_DIR
 
 PARSERS = ["libyaml-compose", "libyaml-events", "pure-python"]

@@ -1,0 +1,376 @@
+"""``calfspec run``: run golden scenarios against an implementation and gate on the result."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_NONE, EXIT_OK
+from ._options import guideline_option, impl_option, max_rounds_option, timeout_option
+
+if TYPE_CHECKING:
+    from ..models.results import ImplementationInfo
+
+
+@contextlib.contextmanager
+def _sigterm_as_sigint() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while cases run.
+
+    CI systems stop a cancelled or timed-out job with SIGTERM; by default that
+    kills the process with no report at all. Re-sent as SIGINT, it takes the
+    Ctrl-C path: asyncio cancels the run, the finished cases are kept, and the
+    reports are written marked incomplete (exit 2).
+    """
+    try:
+        previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: os.kill(os.getpid(), signal.SIGINT))
+    except ValueError:  # not the main thread (run from a test harness): keep the default
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _implementation_info(impl: object) -> ImplementationInfo | None:
+    """What the adapter learnt about the implementation: a chat endpoint's info(), or a cmd: hello's name/version."""
+    from ..models.results import ImplementationInfo
+
+    describe = getattr(impl, "info", None)
+    if callable(describe):
+        info = describe()
+        if isinstance(info, ImplementationInfo):
+            return info
+    peer = getattr(impl, "peer", None)
+    if isinstance(peer, dict) and (peer.get("name") or peer.get("version")):
+        return ImplementationInfo(name=peer.get("name"), version=peer.get("version"))
+    return None
+
+
+@click.command("run")
+@impl_option
+@click.option(
+    "--scenarios",
+    "scenarios_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A scenario file or folder (default: the bundled suite).",
+)
+@guideline_option()
+@click.option(
+    "--tag", "tags", multiple=True, metavar="TAG", help="Run only scenarios with this tag (repeatable; any matches)."
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 1024), default=8, show_default=True, help="Cases in flight at once."
+)
+@timeout_option
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 1000),
+    default=1,
+    show_default=True,
+    help="Run each case N times (for systems that are not deterministic).",
+)
+@click.option(
+    "--min-pass-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="With --repeat: fail when a red-flag case's Wilson lower bound on its pass rate is below this.",
+)
+@max_rounds_option
+@click.option(
+    "--fail-on",
+    type=click.Choice(["safety", "quality"]),
+    default="safety",
+    show_default=True,
+    help="Lowest failure severity that makes the run exit 1 (errors always do).",
+)
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT:PATH",
+    help="Write a report: console, json, junit, md, html, csv; PATH '-' is stdout (repeatable). "
+    "The console summary goes to stderr as well unless -q.",
+)
+@click.option(
+    "--max-failures",
+    type=click.IntRange(0, None),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="The console summary shows the N most harmful failures in detail, the rest one line each.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No summary or progress on stderr (reports and gate lines only).")
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="openai: only. Keep chat responses in DIR and reuse them for identical requests; "
+    "the reports say how many replies came from the cache.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A JSON result to compare with: exit 1 on any new safety failure or new red-flag error; "
+    "failures the baseline already had are reported but tolerated (a ratchet).",
+)
+@click.option("--shard", default=None, metavar="K/N", help="Run the K-th of N deterministic slices.")
+@click.option(
+    "--pass-env",
+    "pass_env",
+    multiple=True,
+    metavar="NAME",
+    help="Pass this CALFSPEC_* secret variable (e.g. CALFSPEC_OPENAI_API_KEY) to a cmd: implementation; "
+    "by default secret-looking CALFSPEC_* variables are kept from it (repeatable).",
+)
+@click.option(
+    "--require-approved",
+    is_flag=True,
+    help="Run only scenarios with a valid clinical approval (see `calfspec review`).",
+)
+@click.option(
+    "--perturb",
+    default=None,
+    metavar="FAMILY[,FAMILY...]|all",
+    help="Also send each scenario with its narrative retold by these perturbation families "
+    "(scenarios/perturbations.yaml; facts unchanged); a perturbed answer less urgent than the "
+    "unperturbed one is a safety failure. See docs/perturbations.md.",
+)
+def run(
+    impl_spec: str,
+    scenarios_path: Path | None,
+    guideline_dir: Path | None,
+    tags: tuple[str, ...],
+    concurrency: int,
+    timeout: float,
+    repeat: int,
+    min_pass_rate: float | None,
+    max_rounds: int,
+    fail_on: str,
+    reports: tuple[str, ...],
+    baseline: Path | None,
+    shard: str | None,
+    require_approved: bool,
+    pass_env: tuple[str, ...],
+    perturb: str | None,
+    max_failures: int,
+    quiet: bool,
+    cache_dir: Path | None,
+) -> None:
+    """Run golden scenarios against an implementation and judge each answer.
+
+    Each case is a pass, a fail (safety: under-triage, a missing required pathway,
+    a forbidden pathway or contraindicated advice; quality: over-triage) or an
+    error (no valid answer). Errors are never passes.
+
+    \b
+    Exit statuses:
+      0  every case passed (or failed only below --fail-on)
+      1  any error, any failure at or above --fail-on, a --min-pass-rate or
+         --baseline gate not met
+      2  interrupted (reports are still written, marked incomplete)
+      3  internal error
+      4  usage error or invalid scenario/guideline file (nothing is run)
+      5  no scenario selected
+
+    \b
+    Examples:
+      calfspec run
+      calfspec run --impl 'cmd:node examples/js/triage.mjs' --report junit:out/junit.xml
+      calfspec run --impl http://127.0.0.1:8000/triage --concurrency 32 --timeout 5
+      calfspec run --impl python:mypkg.triage:decide --repeat 5 --min-pass-rate 0.9
+    """
+    from ... import __version__
+    from ..adapters import load_implementation
+    from ..compare import compare_runs, load_run_result
+    from ..errors import InputError
+    from ..guideline import load_guideline
+    from ..models.results import CaseResult, NotRun, RunResult, Severity, Verdict
+    from ..models.triage import PROTOCOL_VERSION
+    from ..reports import ReportFormat, check_target, parse_report_spec, write_report
+    from ..runner import RunOptions, run_cases
+    from ..scenarios import load_scenarios, parse_shard, select_scenarios
+
+    report_specs = [parse_report_spec(r) for r in reports]
+    # The summary goes to stderr whatever else is written, unless -q, or a console report
+    # already puts it on a standard stream (`console` on stderr, `console:-` on stdout): once is enough,
+    # also in a CI log where both streams end up.
+    shown = any(s.format is ReportFormat.CONSOLE and s.path is None for s in report_specs)
+    if not quiet and not shown:
+        report_specs.insert(0, parse_report_spec("console"))
+    for spec in report_specs:
+        check_target(spec)
+    shard_kn = parse_shard(shard) if shard else None
+    # Read the baseline before the first case: a bad file is exit 4 with nothing run.
+    base = load_run_result(baseline) if baseline is not None else None
+    guideline = load_guideline(guideline_dir)
+    loaded = load_scenarios(scenarios_path, guideline)
+    only: set[str] | None = None
+    if require_approved:
+        from ..review import approved_scenario_ids
+
+        only = approved_scenario_ids([s.scenario for s in loaded], guideline, scenarios_path)
+        left_out = len([s for s in loaded if s.id not in only])
+        click.echo(
+            f"--require-approved: running {len(loaded) - left_out} approved scenario(s), "
+            f"left out {left_out} without a valid approval",
+            err=True,
+        )
+    selected = select_scenarios(loaded, tags=tags, shard=shard_kn, only=only)
+    if not selected:
+        click.echo("no scenario selected (check --tag, --shard, --require-approved and --scenarios)", err=True)
+        sys.exit(EXIT_NONE)
+    runs = selected
+    if perturb is not None:
+        from ..perturb import plan_run
+
+        runs, note = plan_run(selected, perturb, guideline)
+        click.echo(note, err=True)
+
+    impl = load_implementation(impl_spec, guideline, concurrency=concurrency, pass_env=pass_env)
+    if cache_dir is not None:
+        use_cache = getattr(impl, "use_cache", None)
+        if not callable(use_cache):
+            raise InputError(
+                f"--cache works only with openai: implementations, not {impl.name}",
+                code="bad-option",
+                hint="drop --cache, or run a chat model with --impl openai:MODEL@BASE_URL",
+            )
+        use_cache(cache_dir)
+    options = RunOptions(concurrency=concurrency, timeout=timeout, repeat=repeat, max_rounds=max_rounds)
+    finished: list[CaseResult] = []
+    not_run: list[NotRun] = []
+    started = dt.datetime.now(dt.UTC)
+    complete = True
+
+    from ..reports import ReportFormat
+    from ..reports.console import ConsoleProgress
+    from ..reports.json import JsonReportStream
+
+    # Each JSON report file gets its cases as they finish, in a spool beside it that a
+    # killed run leaves behind; the report itself is still written (atomically) at the end.
+    json_streams = {
+        spec: JsonReportStream(spec.path)
+        for spec in report_specs
+        if spec.format is ReportFormat.JSON and spec.path is not None
+    }
+
+    with ConsoleProgress(total=len(runs) * repeat, stream=sys.stderr, quiet=quiet) as progress:
+
+        def on_result(result: CaseResult) -> None:
+            finished.append(result)
+            for stream in json_streams.values():
+                stream.add(result)
+            progress.advance(result)
+
+        def on_revised(revised: CaseResult) -> None:
+            # A later protocol violation (a second answer for one case) turns a judged case into an error.
+            key = (revised.scenario_id, revised.repeat, revised.perturbation)
+            finished[:] = [revised if (c.scenario_id, c.repeat, c.perturbation) == key else c for c in finished]
+
+        try:
+            with _sigterm_as_sigint():
+                asyncio.run(run_cases(impl, runs, guideline, options, on_result, not_run.append, on_revised))
+        except KeyboardInterrupt:
+            complete = False
+
+    order = {s.id: i for i, s in enumerate(selected)}
+    finished.sort(key=lambda r: (order[r.scenario_id], r.repeat, r.perturbation is not None, r.perturbation or ""))
+    if perturb is not None:
+        from ..perturb import apply_relation
+
+        finished = list(apply_relation(finished))
+    result = RunResult(
+        calfspec_version=__version__,
+        protocol_version=PROTOCOL_VERSION,
+        guideline_id=guideline.meta.id,
+        guideline_version=guideline.meta.version,
+        implementation=impl.name,
+        started_at=started,
+        finished_at=dt.datetime.now(dt.UTC),
+        complete=complete,
+        repeat=repeat,
+        shard=shard,
+        selected=len(selected),
+        cases=tuple(finished),
+        not_run=tuple(not_run),
+        implementation_info=_implementation_info(impl),
+    )
+    # Every report is attempted even if one fails, so one bad path does not lose the others.
+    unwritten: list[InputError] = []
+    for spec in report_specs:
+        try:
+            write_report(spec, result, guideline, max_failures=max_failures, json_stream=json_streams.get(spec))
+        except InputError as exc:
+            unwritten.append(exc)
+        else:
+            if spec.path is not None and not quiet:
+                click.echo(f"wrote {spec.format.value} report {spec.path}", err=True)
+    for stream in json_streams.values():
+        stream.close()
+    for later in unwritten[1:]:
+        click.echo(later.render(), err=True)
+    if unwritten:
+        raise unwritten[0]
+    if not complete:
+        click.echo(
+            f"interrupted: {len(finished)} of {len(runs) * repeat} case(s) finished; reports are marked incomplete",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
+
+    threshold = Severity(fail_on)
+
+    def fails_gate(c: CaseResult) -> bool:
+        return c.verdict is Verdict.ERROR or (
+            c.verdict is Verdict.FAIL and c.severity is not None and c.severity.rank >= threshold.rank
+        )
+
+    failing = [c for c in finished if fails_gate(c)]
+    reasons: list[str] = []
+    if base is not None:
+        # A ratchet: failures the baseline already had are reported but tolerated;
+        # anything new at or above --fail-on, and any error, still fails the run.
+        known = {c.scenario_id for c in base.cases if c.verdict is Verdict.FAIL and fails_gate(c)}
+        tolerated = [c for c in failing if c.verdict is Verdict.FAIL and c.scenario_id in known]
+        if tolerated:
+            click.echo(
+                f"baseline: {len({c.scenario_id for c in tolerated})} known failing scenario(s) tolerated "
+                "(they failed in the baseline too)",
+                err=True,
+            )
+        failing = [c for c in failing if c not in tolerated]
+        comparison = compare_runs(base, result, guideline)
+        for warning in comparison.warnings:
+            click.echo(f"baseline: {warning}", err=True)
+        if comparison.gate_failed:
+            new = [*comparison.new_safety_failures, *comparison.new_red_flag_errors]
+            reasons.append("regressed against the baseline: " + ", ".join(new))
+    if failing:
+        reasons.append(f"{len(failing)} case(s) errored or failed at or above {fail_on} severity")
+    if not_run:
+        # Never sent, so not the implementation's errors; but nothing judged them either.
+        reasons.append(f"{len(not_run)} case(s) not run: {not_run[0].reason}")
+    if min_pass_rate is not None:
+        from ..metrics import below_min_pass_rate
+
+        for stats in below_min_pass_rate(result, min_pass_rate):
+            reasons.append(
+                f"red-flag case {stats.scenario_id}: passed {stats.passed}/{stats.trials}, Wilson lower bound "
+                f"{stats.wilson_lower:.3f} < --min-pass-rate {min_pass_rate:g}"
+            )
+    for reason in reasons:
+        click.echo(f"gate: {reason}", err=True)
+    sys.exit(EXIT_ERRORS if reasons else EXIT_OK)

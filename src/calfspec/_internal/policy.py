@@ -1,0 +1,397 @@
+"""The guideline's combination policy, in one place: what every part of calfspec must agree on.
+
+The reference triage, ``calfspec check``, the fuzz invariants and the judge all call
+these functions, so they cannot drift apart:
+
+* :func:`canonical_presentation` reads deprecated ids as their replacements
+  (``aliases``) and fills in the findings the structured fields settle
+  (``derivations``: older age from ``age``, a man is not pregnant);
+* :func:`urgency_floor` is the least urgency a decision may give: the rules that
+  hold, and for red flags that are still open, the policy's tiers (an open
+  emergency-level flag, or an open flag with one of its own findings or a listed
+  risk factor present, is same-day care while its questions are asked);
+* :func:`rule_contraindications` and :func:`withheld_advice` are the advice a red
+  flag that holds, or might hold, withholds: what it lists, plus every item of a
+  kind the policy's ``red_flags_withhold`` names, minus what it explicitly allows.
+
+There is no clinical content here: every threshold, tier and kind is data in
+``guideline/`` with its claims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+from .guideline import GuidelineIndex
+from .models.guideline import (
+    AllOf,
+    AnyOf,
+    Derivation,
+    DerivedField,
+    Expr,
+    FindingIs,
+    FindingKind,
+    OpenFlagEvidence,
+    OpenFlagTier,
+    PregnantIs,
+    Rule,
+    RuleKind,
+)
+from .models.scenario import Scenario
+from .models.triage import FindingState, Presentation, TriageDecision
+from .models.urgency import Urgency
+from .rules import RuleOutcome, Truth, evaluate, evaluate_rules
+
+__all__ = [
+    "DeprecatedUse",
+    "Floor",
+    "canonical_decision",
+    "canonical_findings",
+    "canonical_presentation",
+    "canonical_scenario",
+    "defining_atoms",
+    "derivation_applies",
+    "derived_states",
+    "rule_contraindications",
+    "urgency_floor",
+    "withheld_advice",
+]
+
+
+_P = TypeVar("_P", bound=Presentation)
+
+# --- aliases and derivations -------------------------------------------------------------
+
+
+def canonical_findings(index: GuidelineIndex, findings: dict[str, FindingState]) -> dict[str, FindingState]:
+    """Findings with deprecated ids read as all their replacements (same state).
+
+    A replacement stated explicitly wins over the state the alias maps to it.
+    """
+    if not any(("findings", k) in index.aliases for k in findings):
+        return dict(findings)
+    out: dict[str, FindingState] = {}
+    for key, state in findings.items():
+        if ("findings", key) not in index.aliases:
+            out[key] = state
+    for key, state in findings.items():
+        for new in index.aliases.get(("findings", key), ()):
+            out.setdefault(new, state)
+    return out
+
+
+def _field_value(presentation: Presentation, field: DerivedField) -> object:
+    return getattr(presentation, field.value)
+
+
+def derivation_applies(derivation: Derivation, presentation: Presentation) -> bool:
+    """Whether the derivation's test holds on the presentation's structured field (unknown fields never do)."""
+    value = _field_value(presentation, derivation.from_)
+    if value is None:
+        return False
+    if derivation.equals is not None:
+        raw = getattr(value, "value", value)
+        return bool(raw == derivation.equals)
+    assert isinstance(value, int | float)
+    if derivation.at_least is not None:
+        return value >= derivation.at_least
+    assert derivation.below is not None
+    return value < derivation.below
+
+
+def derived_states(index: GuidelineIndex, presentation: Presentation) -> dict[str, tuple[FindingState, Derivation]]:
+    """Target (finding id or ``pregnant``) -> the state its structured field settles, and the derivation.
+
+    When two derivations disagree on one target, ``present`` wins (conservative).
+    """
+    out: dict[str, tuple[FindingState, Derivation]] = {}
+    for der in index.guideline.derivations:
+        if not derivation_applies(der, presentation):
+            continue
+        prev = out.get(der.target)
+        if prev is None or (prev[0] is FindingState.ABSENT and der.state is FindingState.PRESENT):
+            out[der.target] = (der.state, der)
+    return out
+
+
+def _settle(stated: FindingState, derived: FindingState) -> FindingState:
+    # A derived `present` overrides a stated absent; a derived `absent` only fills an unknown.
+    if derived is FindingState.PRESENT:
+        return FindingState.PRESENT
+    return derived if stated is FindingState.UNKNOWN else stated
+
+
+def canonical_presentation(index: GuidelineIndex, presentation: _P) -> _P:
+    """The presentation every rule is evaluated on: aliases mapped, derivations applied.
+
+    The same model type comes back (a :class:`~calfspec._internal.models.triage.TriageRequest`
+    stays one), so callers can use it in place of what they received.
+    """
+    findings = canonical_findings(index, presentation.findings)
+    pregnant = presentation.pregnant
+    for target, (state, _) in derived_states(index, presentation).items():
+        if target == "pregnant":
+            pregnant = _settle(pregnant, state)
+        else:
+            findings[target] = _settle(findings.get(target, FindingState.UNKNOWN), state)
+    if findings == presentation.findings and pregnant is presentation.pregnant:
+        return presentation
+    return presentation.model_copy(update={"findings": findings, "pregnant": pregnant})
+
+
+def canonical_decision(index: GuidelineIndex, decision: TriageDecision) -> TriageDecision:
+    """A decision with deprecated advice, pathway, condition and question ids read as their replacements."""
+
+    def mapped(section: str, ids: tuple[str, ...]) -> tuple[str, ...]:
+        out: list[str] = []
+        for ref in ids:
+            for new in index.aliases.get((section, ref), (ref,)):
+                if new not in out:
+                    out.append(new)
+        return tuple(out)
+
+    update = {
+        "pathways": mapped("pathways", decision.pathways),
+        "advice": mapped("advice", decision.advice),
+        "conditions": mapped("conditions", decision.conditions),
+        "questions": mapped("findings", decision.questions),
+    }
+    if all(update[k] == getattr(decision, k) for k in update):
+        return decision
+    return decision.model_copy(update=update)
+
+
+@dataclass(frozen=True)
+class DeprecatedUse:
+    """A deprecated id a scenario file uses: where (a YAML key path), which id, and what it reads as."""
+
+    where: tuple[str | int, ...]
+    old: str
+    new: tuple[str, ...]
+
+
+def canonical_scenario(index: GuidelineIndex, scenario: Scenario) -> tuple[Scenario, list[DeprecatedUse]]:
+    """A scenario with deprecated ids read as their replacements, and each deprecated id it used.
+
+    Findings in ``presentation`` and ``reveal_on_ask`` map to all their parts with the same
+    state; advice and pathway ids in ``expect`` map to their replacements.
+    """
+    uses: list[DeprecatedUse] = []
+    for key in scenario.presentation.findings:
+        new = index.aliases.get(("findings", key))
+        if new:
+            uses.append(DeprecatedUse(("presentation", "findings", key), key, new))
+    reveal: dict[str, object] = {}
+    for key, value in scenario.reveal_on_ask.items():
+        new = index.aliases.get(("findings", key))
+        if not new:
+            reveal[key] = value
+            continue
+        uses.append(DeprecatedUse(("reveal_on_ask", key), key, new))
+    for key, value in scenario.reveal_on_ask.items():
+        for part in index.aliases.get(("findings", key), ()):
+            if part not in scenario.presentation.findings:
+                reveal.setdefault(part, value)
+    expect_update: dict[str, tuple[str, ...]] = {}
+    for fld, section in (
+        ("pathways_required", "pathways"),
+        ("pathways_forbidden", "pathways"),
+        ("advice_forbidden", "advice"),
+    ):
+        ids: tuple[str, ...] = getattr(scenario.expect, fld)
+        mapped: list[str] = []
+        for i, ref in enumerate(ids):
+            new = index.aliases.get((section, ref))
+            if new:
+                uses.append(DeprecatedUse(("expect", fld, i), ref, new))
+            mapped.extend(x for x in (new or (ref,)) if x not in mapped)
+        if tuple(mapped) != ids:
+            expect_update[fld] = tuple(mapped)
+    if not uses:
+        return scenario, []
+    presentation = scenario.presentation.model_copy(
+        update={"findings": canonical_findings(index, scenario.presentation.findings)}
+    )
+    update: dict[str, object] = {"presentation": presentation, "reveal_on_ask": reveal}
+    if expect_update:
+        update["expect"] = scenario.expect.model_copy(update=expect_update)
+    return scenario.model_copy(update=update), uses
+
+
+# --- urgency floor -----------------------------------------------------------------------
+
+
+def defining_atoms(expr: Expr) -> Iterator[FindingIs | PregnantIs]:
+    """The positive tests of a condition: findings (and ``pregnant: true``) not under a ``not``."""
+    if isinstance(expr, FindingIs):
+        yield expr
+    elif isinstance(expr, PregnantIs):
+        if expr.pregnant:
+            yield expr
+    elif isinstance(expr, AllOf):
+        for part in expr.all:
+            yield from defining_atoms(part)
+    elif isinstance(expr, AnyOf):
+        for part in expr.any:
+            yield from defining_atoms(part)
+    # NotOf: a finding the rule needs absent does not point to the rule when present.
+
+
+def _evidence(index: GuidelineIndex, rule: Rule, presentation: Presentation) -> dict[OpenFlagEvidence, list[str]]:
+    present: dict[OpenFlagEvidence, list[str]] = {}
+    for atom in defining_atoms(rule.when):
+        if evaluate(atom, presentation) is not Truth.TRUE:
+            continue
+        if isinstance(atom, PregnantIs):
+            present.setdefault(OpenFlagEvidence.RISK_FACTOR, []).append("pregnant")
+            continue
+        finding = index.findings.get(atom.finding)
+        kind = (
+            OpenFlagEvidence.RISK_FACTOR
+            if finding is not None and finding.kind is FindingKind.RISK_FACTOR
+            else OpenFlagEvidence.DEFINING_FINDING
+        )
+        present.setdefault(kind, []).append(atom.finding)
+    return present
+
+
+def _tier_applies(tier: OpenFlagTier, rule: Rule, evidence: dict[OpenFlagEvidence, list[str]]) -> list[str] | None:
+    """The reasons the tier applies to the open flag, or ``None`` when it does not."""
+    if tier.flag_urgency is not None and rule.urgency < tier.flag_urgency:
+        return None
+    if not tier.evidence:
+        return [f"{rule.id} is open and is an {rule.urgency.value}-level red flag"]
+    reasons = [
+        f"{rule.id} is open with {kind.value.replace('_', ' ')} {', '.join(dict.fromkeys(evidence[kind]))} present"
+        for kind in tier.evidence
+        if evidence.get(kind)
+    ]
+    return reasons or None
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The least a decision on a presentation may give, and why."""
+
+    urgency: Urgency
+    pathways: tuple[str, ...]
+    """Pathways the floor itself sends to (the fired rules' pathways, then the policy's)."""
+    claims: tuple[str, ...]
+    reasons: tuple[str, ...]
+    fired: tuple[Rule, ...]
+    open_flags: tuple[Rule, ...]
+    """Red flags neither true nor false that could still raise the urgency."""
+    tiers: tuple[str, ...]
+    """Ids of the policy tiers that set the floor (``unresolved`` for the baseline)."""
+
+
+def urgency_floor(
+    index: GuidelineIndex, presentation: Presentation, outcomes: list[RuleOutcome] | None = None
+) -> Floor:
+    """The required floor for a presentation (already canonical: see :func:`canonical_presentation`).
+
+    * every rule that holds: at least its urgency, its pathway;
+    * an open red flag that could still raise the urgency: at least the policy's
+      ``unresolved_red_flag_urgency`` ("nothing so far points to a red flag"), raised
+      by each ``open_red_flag_tiers`` entry that applies, never above the flag's own urgency.
+    """
+    outcomes = outcomes if outcomes is not None else evaluate_rules(index.guideline.rules, presentation)
+    policy = index.meta.policy
+    fired = [o.rule for o in outcomes if o.truth is Truth.TRUE]
+    urgency = Urgency.SELF_CARE
+    pathways: list[str] = []
+    claims: list[str] = []
+    reasons: list[str] = []
+    for rule in sorted(fired, key=lambda r: -r.urgency.rank):
+        urgency = max(urgency, rule.urgency)
+        if rule.pathway not in pathways:
+            pathways.append(rule.pathway)
+        claims.extend(rule.claims)
+        reasons.append(f"{rule.id} ({rule.urgency.value})")
+    base = urgency
+    open_flags = [
+        o.rule
+        for o in outcomes
+        if o.truth is Truth.UNKNOWN and o.rule.kind is RuleKind.RED_FLAG and o.rule.urgency > base
+    ]
+    tiers: list[str] = []
+    if open_flags:
+        floor, pathway, why = policy.unresolved_red_flag_urgency, policy.unresolved_pathway, "unresolved"
+        tier_claims: list[str] = list(policy.claims)
+        tier_reasons: list[str] = []
+        for rule in open_flags:
+            evidence = _evidence(index, rule, presentation)
+            for tier in policy.open_red_flag_tiers:
+                applies = _tier_applies(tier, rule, evidence)
+                if applies is None:
+                    continue
+                level = min(tier.urgency, rule.urgency)
+                tier_reasons.extend(applies)
+                tier_claims.extend(tier.claims)
+                if level > floor:
+                    floor, pathway, why = level, tier.pathway, tier.id
+        if floor > urgency:
+            urgency = floor
+            tiers.append(why)
+            if pathway not in pathways:
+                pathways.append(pathway)
+            claims.extend(tier_claims)
+            reasons.extend(tier_reasons)
+        elif not any(r.kind is RuleKind.RED_FLAG for r in fired):
+            tiers.append(why)
+            if pathway not in pathways:
+                pathways.append(pathway)
+            claims.extend(tier_claims)
+        reasons.append("red flags not excluded: " + ", ".join(r.id for r in open_flags))
+    return Floor(
+        urgency=urgency,
+        pathways=tuple(pathways),
+        claims=tuple(dict.fromkeys(claims)),
+        reasons=tuple(reasons),
+        fired=tuple(fired),
+        open_flags=tuple(open_flags),
+        tiers=tuple(tiers),
+    )
+
+
+# --- advice ----------------------------------------------------------------------------
+
+
+def rule_contraindications(index: GuidelineIndex, rule: Rule) -> tuple[str, ...]:
+    """The advice ids a rule withholds while it holds or might hold.
+
+    What it lists in ``contraindicates``; for a red flag, also every item of a kind in the
+    policy's ``red_flags_withhold``, except the items it lists in ``allows_advice``.
+    """
+    out = list(dict.fromkeys(rule.contraindicates))
+    if rule.kind is RuleKind.RED_FLAG:
+        kinds = set(index.meta.policy.red_flags_withhold)
+        allowed = {a.advice for a in rule.allows_advice}
+        out.extend(a.id for a in index.guideline.advice if a.kind in kinds and a.id not in allowed and a.id not in out)
+    return tuple(out)
+
+
+def withheld_advice(
+    index: GuidelineIndex, presentation: Presentation, outcomes: list[RuleOutcome] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Advice id -> why it must not be given on the presentation (already canonical).
+
+    A reason is a rule id (the rule holds or is undetermined) or ``contraindicated_when``
+    (the item's own condition holds or is undetermined): unknown is never absent.
+    """
+    outcomes = outcomes if outcomes is not None else evaluate_rules(index.guideline.rules, presentation)
+    out: dict[str, list[str]] = {}
+    for o in outcomes:
+        if o.truth is Truth.FALSE:
+            continue
+        for adv in rule_contraindications(index, o.rule):
+            out.setdefault(adv, []).append(o.rule.id)
+    for item in index.guideline.advice:
+        if (
+            item.contraindicated_when is not None
+            and evaluate(item.contraindicated_when, presentation) is not Truth.FALSE
+        ):
+            out.setdefault(item.id, []).append("contraindicated_when")
+    return {k: tuple(v) for k, v in out.items()}
