@@ -36,7 +36,7 @@ from .errors import ImplementationError
 from .guideline import GuidelineIndex
 from .models.results import Failure, FailureKind, Severity, Verdict
 from .models.scenario import Expectations, UrgencyRange
-from .models.triage import TriageDecision
+from .models.triage import QUESTION_FIELDS, TriageDecision
 from .models.urgency import Urgency
 from .policy import canonical_decision
 
@@ -49,9 +49,6 @@ __all__ = [
     "pathways_met",
     "validate_decision",
 ]
-
-QUESTION_FIELDS = frozenset({"side", "pregnant", "age", "sex", "onset", "duration_days", "trigger"})
-"""Non-finding fields a system may ask about in ``questions``."""
 
 
 @dataclass(frozen=True)

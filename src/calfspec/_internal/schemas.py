@@ -16,11 +16,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from .guideline import GuidelineIndex
-from .judge import QUESTION_FIELDS
 from .models import guideline as gm
 from .models.results import RunResult
 from .models.scenario import Scenario
-from .models.triage import TriageDecision, TriageRequest
+from .models.triage import QUESTION_FIELDS, TriageDecision, TriageRequest
 from .review.models import ReviewerRegistry, SignOff
 
 __all__ = ["SCHEMA_BASE", "SCHEMA_MODELS", "generate_schemas", "render_schema"]

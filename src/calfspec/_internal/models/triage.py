@@ -16,6 +16,7 @@ from .urgency import Urgency
 
 __all__ = [
     "PROTOCOL_VERSION",
+    "QUESTION_FIELDS",
     "SUPPORTED_PROTOCOL_VERSIONS",
     "FindingState",
     "Onset",
@@ -36,6 +37,12 @@ implementations keep working: the major version is what must match.
 
 SUPPORTED_PROTOCOL_VERSIONS = ("1.0", "1.1")
 """Protocol versions calfspec accepts from an implementation (same major version)."""
+
+QUESTION_FIELDS = frozenset({"side", "pregnant", "age", "sex", "onset", "duration_days", "trigger"})
+"""Non-finding :class:`Presentation` fields a system may ask about in ``questions``.
+
+Part of the contract: the judge accepts them and the decision's JSON Schema lists them.
+"""
 
 
 class FindingState(StrEnum):
