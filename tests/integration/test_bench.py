@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,12 @@ def test_bench_judges_each_target_from_its_own_figures(document: dict[str, Any])
     assert rows["scale"]["met"] is None and rows["scale_memory"]["met"] is None
     assert rows["scale"]["harness_label"].startswith("calfspec run, 500 ")
     assert rows["load"]["unit"] == "µs/scenario"
+    assert rows["load"]["met"] is (rows["load"]["harness"] <= 1000.0)
+    # the scale row prints its per-scenario ratio: the same figure as harness / (bundled x count / size)
+    per_scenario = re.search(r"per-scenario ratio ([0-9.]+)x", rows["scale"]["note"])
+    assert per_scenario is not None, rows["scale"]["note"]
+    assert math.isclose(float(per_scenario.group(1)), rows["scale"]["ratio"], abs_tol=0.006)
+    assert rows["http"]["ideal"] > 0 and "the bare client gets" in rows["http"]["note"]
     assert rows["startup"]["met"] is (rows["startup"]["harness"] < 300.0)
     assert rows["fuzz"]["met"] is (rows["fuzz"]["harness"] >= 200)
     assert rows["in_process_runner"]["met"] is None, "informational rows have no target to meet"
@@ -97,7 +104,11 @@ def test_bench_prints_the_side_by_side_table_on_stderr(
     for column in COLUMNS:
         assert column in header
     for row in document["measurements"]:
-        assert row["title"] in table
+        # the table's own lines (box-drawn), not the notes below it that repeat the titles
+        line = next((line for line in table.splitlines() if row["title"] in line and "│" in line), None)
+        assert line is not None, f"no table row for {row['title']}"
+        word = {True: "met", False: "missed", None: "n/a"}[row["met"]]
+        assert re.search(rf"\b{re.escape(word)}\b", line), (word, line)
         assert row["target"] in table
     missed = [row["title"] for row in document["measurements"] if row["met"] is False]
     if missed:
@@ -105,6 +116,16 @@ def test_bench_prints_the_side_by_side_table_on_stderr(
     else:
         assert "targets missed:" not in table
     assert "--quick" in table
+
+
+def test_the_benchmark_ships_in_the_package_not_as_data() -> None:
+    import calfspec._internal.bench as bench
+
+    package = Path(bench.__file__).parent
+    for script in ("trivial_jsonl.py", "slow_http_server.py"):
+        assert (package / script).is_file()
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert "calfspec/_data/benchmarks" not in pyproject
 
 
 def test_the_script_and_the_command_share_one_entry_point() -> None:

@@ -5,18 +5,17 @@ Real ``calfspec`` processes and real inner pytest sessions; nothing is mocked.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from tests.conftest import FIXTURES_DIR, ROOT, SCENARIOS_DIR, scaled
+from calfspec._internal.bench.gen_suite import generate_suite
+from tests.conftest import FIXTURES_DIR, SCENARIOS_DIR, scaled
 
 CALFSPEC = str(Path(sys.executable).parent / "calfspec")
 SUITE_SIZE = scaled(10_000, dev=1_000)
@@ -24,14 +23,6 @@ SUITE_SIZE = scaled(10_000, dev=1_000)
 SHARDS = 3
 
 pytest_plugins = ["pytester"]
-
-
-def _gen_suite() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_gen_suite", ROOT / "benchmarks" / "gen_suite.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _verdicts(result_file: Path) -> dict[str, str]:
@@ -46,7 +37,7 @@ def _verdicts(result_file: Path) -> dict[str, str]:
 def test_a_generated_10000_scenario_suite_passes_and_its_merged_shards_give_every_verdict(tmp_path: Path) -> None:
     # The suite is the bundled one copied under new ids, so each copy's verdict must be its
     # original's: the unsplit bundled run is the reference the merged shards are checked against.
-    ids = _gen_suite().generate_suite(tmp_path / "suite", SUITE_SIZE, SCENARIOS_DIR)
+    ids = generate_suite(tmp_path / "suite", SUITE_SIZE, SCENARIOS_DIR)
     assert len(set(ids)) == SUITE_SIZE
     original = {new: new.rsplit("-copy-", 1)[0] for new in ids}
 

@@ -1,43 +1,14 @@
-"""``calfspec bench``: run the benchmark in ``benchmarks/bench.py`` and print its table.
+"""``calfspec bench``: take the benchmark's measurements and print them side by side.
 
-The measurement code lives with the benchmark's helper scripts (a trivial
-JSON-lines implementation, a slow HTTP server) in ``benchmarks/``, so the same
-code runs as ``python benchmarks/bench.py`` and as this command. The folder is
-found like the other data folders: beside ``src/`` in a checkout, or as
-package data in an installed wheel.
+The measurements live in :mod:`calfspec._internal.bench`; this module is the
+command line over them.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from collections.abc import Callable, Sequence
-from typing import cast
-
 import click
 
 from ..cli import EXIT_OK
-
-
-def _bench_main() -> Callable[[Sequence[str]], int]:
-    from ..errors import InputError
-    from ..guideline import data_dir
-
-    script = data_dir("benchmarks") / "bench.py"
-    if not script.is_file():
-        raise InputError(
-            "the benchmark is not installed with this copy of calfspec",
-            code="file-not-found",
-            path=str(script),
-            hint="run it from a source checkout or the sdist: python benchmarks/bench.py",
-        )
-    spec = importlib.util.spec_from_file_location("_calfspec_bench", script)
-    if spec is None or spec.loader is None:  # pragma: no cover - a .py file always has a loader
-        raise InputError(f"cannot load {script}", code="file-not-found", path=str(script))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return cast("Callable[[Sequence[str]], int]", module.main)
 
 
 @click.command("bench")
@@ -50,8 +21,11 @@ def bench(quick: bool, as_json: bool) -> None:
     From one run, each against a baseline measured in the same run:
       in-process   the python: adapter vs a bare loop calling the same function
       JSON lines   cases/s over cmd: (one long-running process) vs a process per case
-      HTTP         wall time at concurrency 64 vs the ideal, server adding 50 ms per request
+      HTTP         wall time at concurrency 64 vs the ideal, server adding 50 ms
+                   per request, beside a bare asyncio client against the same server
       whole suite  the golden suite against reference (in process, and as `calfspec run`)
+      load         load and validate per scenario vs libyaml alone
+      scale        10,000 generated scenarios vs the bundled run (time and peak memory)
       start-up     the cold start of `calfspec --help` vs `python -c pass`
       fuzz         invariant-search examples/s against reference
 
@@ -68,6 +42,16 @@ def bench(quick: bool, as_json: bool) -> None:
       calfspec bench --quick
       calfspec bench --json > bench.json
     """
-    argv = [*(["--quick"] if quick else []), *(["--json"] if as_json else [])]
-    status = _bench_main()(argv)
-    sys.exit(status if status else EXIT_OK)
+    import sys
+
+    from ..bench.measure import run_benchmark
+    from ..bench.output import render_table, to_json
+
+    def progress(text: str) -> None:
+        click.echo(f"bench: measuring {text} ...", err=True)
+
+    measurements = run_benchmark(quick=quick, progress=progress)
+    render_table(measurements, quick)
+    if as_json:
+        sys.stdout.write(to_json(measurements, quick) + "\n")
+    sys.exit(EXIT_OK)

@@ -1,6 +1,6 @@
 """Write a large scenario suite by copying a real one under new ids (for scale runs).
 
-``python benchmarks/gen_suite.py OUT_DIR 10000`` writes 10,000 scenario files
+``python -m calfspec._internal.bench.gen_suite OUT_DIR 10000`` writes 10,000 scenario files
 under ``OUT_DIR/cases/``: the bundled scenarios (or ``--from DIR``) in turn,
 each copy with ``-copy-NNNNN`` appended to its id. The text is otherwise the
 file as written, so the generated suite is as hard to load as the real one
@@ -45,7 +45,7 @@ def generate_suite(out_dir: Path, count: int, source: Path | None = None) -> lis
     source scenario with id ``<id>-copy-<i>``, so ids are unique and stable.
     """
     if source is None:
-        from calfspec._internal.guideline import data_dir
+        from ..guideline import data_dir
 
         source = data_dir("scenarios")
     scenarios = _sources(source)
