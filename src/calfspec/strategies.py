@@ -41,7 +41,6 @@ Example::
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,9 +48,11 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from ._internal.errors import InputError
+from ._internal.expressions import MAX_WITNESSES, SIDE_ORDER, Witness, witnesses
 from ._internal.guideline import GuidelineIndex, load_guideline
-from ._internal.models.guideline import AllOf, AnyOf, Expr, FindingIs, NotOf, PregnantIs, Rule, SideIs, SideTest
+from ._internal.models.guideline import Expr, Rule
 from ._internal.models.triage import FindingState, Onset, Presentation, Sex, Side, TriageRequest
+from ._internal.words import patient_narrative
 
 __all__ = [
     "DISTRACTORS",
@@ -65,14 +66,6 @@ __all__ = [
     "swap_laterality",
     "witnesses",
 ]
-
-MAX_WITNESSES = 4096
-"""Cap on the witnesses enumerated for one condition.
-
-A condition's minimal witnesses are its disjunctive normal form, which can grow
-exponentially with nested ``all`` of ``any``. Guideline rules have a handful;
-past the cap the first ones found are kept, which are still valid witnesses.
-"""
 
 DISTRACTORS: tuple[str, ...] = (
     "I work in an office and cycle there most days.",
@@ -90,15 +83,6 @@ None of them mentions a side, a symptom, a risk factor or a time: adding them
 to a narrative must not change any decision.
 """
 
-_ALL_SIDES = (Side.LEFT, Side.RIGHT, Side.BOTH)
-_SIDE_TRUE: dict[SideTest, frozenset[Side]] = {
-    SideTest.ONE_SIDED: frozenset({Side.LEFT, Side.RIGHT}),
-    SideTest.BILATERAL: frozenset({Side.BOTH}),
-    SideTest.LEFT: frozenset({Side.LEFT, Side.BOTH}),
-    SideTest.RIGHT: frozenset({Side.RIGHT, Side.BOTH}),
-}
-_SIDE_ORDER = {Side.UNKNOWN: 0, Side.LEFT: 1, Side.RIGHT: 2, Side.BOTH: 3}
-
 _TRIGGERS = (
     "gardening",
     "walking the dog",
@@ -110,138 +94,8 @@ _TRIGGERS = (
 """Neutral free-text triggers: none of them implies a vocabulary finding."""
 
 
-@dataclass(frozen=True)
-class Witness:
-    """A partial presentation that forces a condition to one truth value.
-
-    ``findings`` fixes some findings to present or absent; ``sides`` restricts
-    the side to a set (``None``: any side); ``pregnant`` fixes pregnancy
-    (``None``: free). Anything not mentioned is free, and may be unknown.
-    """
-
-    findings: tuple[tuple[str, FindingState], ...] = ()
-    sides: frozenset[Side] | None = None
-    pregnant: FindingState | None = None
-
-    @property
-    def finding_map(self) -> dict[str, FindingState]:
-        """The fixed findings as a dict."""
-        return dict(self.findings)
-
-    @property
-    def present(self) -> tuple[str, ...]:
-        """Finding ids the witness needs present."""
-        return tuple(f for f, s in self.findings if s is FindingState.PRESENT)
-
-    def merge(self, other: Witness) -> Witness | None:
-        """Both witnesses at once, or ``None`` when they contradict each other."""
-        fixed = self.finding_map
-        for fid, state in other.findings:
-            if fixed.setdefault(fid, state) is not state:
-                return None
-        if self.sides is None:
-            sides = other.sides
-        elif other.sides is None:
-            sides = self.sides
-        else:
-            sides = self.sides & other.sides
-            if not sides:
-                return None
-        if self.pregnant is not None and other.pregnant is not None and self.pregnant is not other.pregnant:
-            return None
-        return Witness(tuple(sorted(fixed.items())), sides, self.pregnant or other.pregnant)
-
-    def implied_by(self, other: Witness) -> bool:
-        """Whether every presentation matching ``other`` also matches this witness."""
-        mine = self.finding_map
-        theirs = other.finding_map
-        if any(theirs.get(fid) is not state for fid, state in mine.items()):
-            return False
-        if self.sides is not None and (other.sides is None or not other.sides <= self.sides):
-            return False
-        return self.pregnant is None or self.pregnant is other.pregnant
-
-    def sort_key(self) -> tuple[int, bool, int, int, tuple[tuple[str, str], ...], tuple[int, ...], str]:
-        """Simplest first: fewest findings present, then fewest facts fixed; then a stable order.
-
-        The key never depends on set iteration order (string hashes vary between
-        processes), so a seed reproduces the same examples in every process.
-        """
-        return (
-            len(self.present),
-            self.pregnant is FindingState.PRESENT,
-            len(self.findings) + (self.pregnant is not None),
-            0 if self.sides is None else 4 - len(self.sides),
-            tuple((fid, state.value) for fid, state in self.findings),
-            tuple(sorted(_SIDE_ORDER[s] for s in self.sides or ())),
-            self.pregnant.value if self.pregnant is not None else "",
-        )
-
-
-def _product(parts: Sequence[list[Witness]]) -> list[Witness]:
-    out = [Witness()]
-    for options in parts:
-        merged: list[Witness] = []
-        for left, right in itertools.product(out, options):
-            both = left.merge(right)
-            if both is not None:
-                merged.append(both)
-            if len(merged) >= MAX_WITNESSES:
-                break
-        out = merged
-        if not out:
-            break
-    return out
-
-
-def _dnf(expr: Expr, want: bool) -> list[Witness]:
-    if isinstance(expr, FindingIs):
-        return [Witness(((expr.finding, FindingState.PRESENT if want else FindingState.ABSENT),))]
-    if isinstance(expr, PregnantIs):
-        return [Witness(pregnant=FindingState.PRESENT if expr.pregnant is want else FindingState.ABSENT)]
-    if isinstance(expr, SideIs):
-        true_sides = _SIDE_TRUE[expr.side]
-        return [Witness(sides=true_sides if want else frozenset(_ALL_SIDES) - true_sides)]
-    if isinstance(expr, NotOf):
-        return _dnf(expr.not_, not want)
-    if isinstance(expr, AllOf | AnyOf):
-        parts = expr.all if isinstance(expr, AllOf) else expr.any
-        # all-TRUE and any-FALSE need every part; all-FALSE and any-TRUE need one.
-        if isinstance(expr, AllOf) is want:
-            return _product([_dnf(p, want) for p in parts])
-        return [w for p in parts for w in _dnf(p, want)][:MAX_WITNESSES]
-    raise TypeError(f"unknown expression node {type(expr).__name__}")  # pragma: no cover
-
-
-def witnesses(expr: Expr | Rule, want: bool = True) -> tuple[Witness, ...]:
-    """Every minimal witness that makes ``expr`` TRUE (``want=True``) or FALSE, simplest first.
-
-    A witness is minimal: no other witness in the result is implied by it. The
-    result is empty when the condition can never take the wanted value (for
-    example ``all: [finding: x, not: {finding: x}]``).
-    """
-    target = expr.when if isinstance(expr, Rule) else expr
-    found = sorted(set(_dnf(target, want)), key=Witness.sort_key)
-    minimal = [w for w in found if not any(o is not w and o.implied_by(w) for o in found)]
-    return tuple(minimal)
-
-
 def _guideline(guideline: GuidelineIndex | None) -> GuidelineIndex:
     return guideline if guideline is not None else load_guideline()
-
-
-def _label(guideline: GuidelineIndex, fid: str) -> str:
-    finding = guideline.findings.get(fid)
-    text = finding.label if finding is not None else fid.replace("_", " ")
-    return text[:1].lower() + text[1:] if text[1:2].islower() else text
-
-
-def _join(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-_MAX_LISTED_ABSENT = 12
-"""More absent findings than this are summarised in a narrative instead of listed."""
 
 
 def narrative_for(presentation: Presentation, guideline: GuidelineIndex | None = None) -> str:
@@ -253,44 +107,7 @@ def narrative_for(presentation: Presentation, guideline: GuidelineIndex | None =
     ``left calf`` / ``right calf`` / ``both calves``, so :func:`swap_laterality`
     can mirror it.
     """
-    index = _guideline(guideline)
-    where = {
-        Side.LEFT: "My left calf hurts.",
-        Side.RIGHT: "My right calf hurts.",
-        Side.BOTH: "Both my calves hurt.",
-        Side.UNKNOWN: "My calf hurts.",
-    }[presentation.side]
-    sentences = [where]
-    who = {Sex.FEMALE: "woman", Sex.MALE: "man"}.get(presentation.sex)
-    if presentation.age is not None:
-        sentences.append(f"I am a {presentation.age}-year-old {who or 'person'}.")
-    elif who:
-        sentences.append(f"I am a {who}.")
-    if presentation.pregnant is FindingState.PRESENT:
-        sentences.append("I am pregnant.")
-    elif presentation.pregnant is FindingState.ABSENT:
-        sentences.append("I am not pregnant.")
-    if presentation.onset is not Onset.UNKNOWN:
-        sentences.append(f"It came on {presentation.onset.value}ly.")
-    if presentation.duration_days is not None:
-        days = presentation.duration_days
-        sentences.append("It started today." if days < 1 else f"It started {days:g} day(s) ago.")
-    if presentation.trigger:
-        sentences.append(f"It started after {presentation.trigger}.")
-    by_state: dict[FindingState, list[str]] = {s: [] for s in FindingState}
-    for fid, state in presentation.findings.items():
-        by_state[state].append(_label(index, fid))
-    if by_state[FindingState.PRESENT]:
-        sentences.append(f"I have: {_join(by_state[FindingState.PRESENT])}.")
-    absent = by_state[FindingState.ABSENT]
-    if len(absent) > _MAX_LISTED_ABSENT:
-        # A fully worked-up presentation denies dozens of findings; a patient would not list them.
-        sentences.append("I have been asked about everything else and have none of it.")
-    elif absent:
-        sentences.append(f"I do not have: {_join(absent)}.")
-    if by_state[FindingState.UNKNOWN]:
-        sentences.append(f"I am not sure about: {_join(by_state[FindingState.UNKNOWN])}.")
-    return " ".join(sentences)
+    return patient_narrative(presentation, _guideline(guideline))
 
 
 _LATERAL = re.compile(r"\b(left|right)\b", re.IGNORECASE)
@@ -346,7 +163,7 @@ def _plans(
 ) -> tuple[_Plan, ...]:
     plans = []
     for witness in options:
-        allowed = sorted((s for s in sides if witness.sides is None or s in witness.sides), key=_SIDE_ORDER.__getitem__)
+        allowed = sorted((s for s in sides if witness.sides is None or s in witness.sides), key=SIDE_ORDER.__getitem__)
         fixed = witness.finding_map
         free = [fid for fid in guideline.findings if fid not in fixed]
         noise = (

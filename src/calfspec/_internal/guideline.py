@@ -9,31 +9,25 @@ match the sources, ...) live in :mod:`calfspec._internal.check`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from ._yaml import YamlDoc, load_yaml, load_yaml_model
 from .errors import CalfspecError, InputError, Location, ProblemsError, UnknownIdError, YamlError
+from .expressions import expr_atoms, expr_findings
 from .models.guideline import (
     Advice,
-    AllOf,
-    AnyOf,
     Claim,
     Condition,
-    Expr,
     Finding,
-    FindingIs,
     Guideline,
     GuidelineFile,
     GuidelineMeta,
-    NotOf,
     Pathway,
-    PregnantIs,
     Rule,
     RuleKind,
-    SideIs,
     Source,
 )
 
@@ -85,27 +79,6 @@ def data_dir(name: str) -> Path:
     if packaged.is_dir():
         return packaged
     return package.parent.parent / name
-
-
-def expr_atoms(expr: Expr) -> Iterator[FindingIs | SideIs | PregnantIs]:
-    """Every leaf test of an expression (finding, side, pregnancy), in order, with repeats."""
-    if isinstance(expr, FindingIs | SideIs | PregnantIs):
-        yield expr
-    elif isinstance(expr, AllOf):
-        for part in expr.all:
-            yield from expr_atoms(part)
-    elif isinstance(expr, AnyOf):
-        for part in expr.any:
-            yield from expr_atoms(part)
-    elif isinstance(expr, NotOf):
-        yield from expr_atoms(expr.not_)
-
-
-def expr_findings(expr: Expr) -> Iterator[str]:
-    """Every finding id an expression mentions, in order, with repeats."""
-    for atom in expr_atoms(expr):
-        if isinstance(atom, FindingIs):
-            yield atom.finding
 
 
 @dataclass(frozen=True)
@@ -189,6 +162,11 @@ class GuidelineIndex:
     def aliases(self) -> dict[tuple[str, str], tuple[str, ...]]:
         """Deprecated ids: ``(section, old id)`` -> the ids it now reads as."""
         return {(a.section.value, a.id): a.replaced_by for a in self.guideline.aliases}
+
+    def label(self, finding_id: str) -> str:
+        """The vocabulary's label for a finding, or the id itself when the vocabulary does not hold it."""
+        finding = self.findings.get(finding_id)
+        return finding.label if finding is not None else finding_id
 
     def where(self, section: str, item_id: str) -> Location:
         """File position of an item (``section`` is e.g. ``"rules"``)."""
