@@ -383,7 +383,7 @@ class CommandImplementation:
             asyncio.create_task(self._read_stdout(child)),
             asyncio.create_task(self._read_stderr(child)),
         ]
-        from ... import __version__
+        from .._version import __version__
 
         hello = {
             "type": "hello",

@@ -150,7 +150,7 @@ class JsonPoster:
 
         import httpx
 
-        from ... import __version__
+        from .._version import __version__
 
         self._free = asyncio.LifoQueue()  # LIFO: reuse the warmest connection first
         # Every lane must be given this one context: left to itself, each httpx client

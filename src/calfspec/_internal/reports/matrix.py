@@ -276,7 +276,7 @@ def render_matrix_html(view: MatrixView) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    from ... import __version__
+    from .._version import __version__
 
     return env.get_template("matrix.html.j2").render(view=view, calfspec_version=__version__)
 
