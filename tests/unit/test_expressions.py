@@ -124,10 +124,3 @@ def test_describe_expr_uses_labels_and_drops_single_part_groups() -> None:
         f"all of ({label}; symptoms in one leg only; not (pregnant); not_in_vocabulary)"
     )
 
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(EXPRS, min_size=1, max_size=3).map(tuple))
-def test_OLD_vs_new(exprs: tuple[Expr, ...]) -> None:
-    from calfspec._internal.check import co_satisfiable
-
-    assert (co_satisfiable(*exprs) is None) == (satisfiable_together(*exprs) is None)

@@ -73,36 +73,22 @@ and, as notes that do not fail the check, every deprecated id a scenario uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import CalfspecError, Location
-from .guideline import GuidelineIndex, expr_atoms, expr_findings, field_location, load_guideline_unchecked
-from .models.guideline import (
-    AdviceKind,
-    AllOf,
-    Basis,
-    Expr,
-    FindingIs,
-    NotOf,
-    PregnantIs,
-    RuleKind,
-    SideIs,
-)
-from .models.triage import FindingState, Presentation, Side
+from .check_sources import governance_problems, source_problems
+from .errors import Location
+from .expressions import all_exprs, expr_findings, satisfiable_together
+from .guideline import GuidelineIndex, field_location, load_guideline_unchecked
+from .models.guideline import AdviceKind, Basis, Expr, NotOf, RuleKind
+from .models.triage import FindingState, Presentation
 from .models.urgency import Urgency
-from .rules import Truth, evaluate
-from .sources import (
-    SourceText,
-    cited_span,
-    claimed_sentences,
-    excluded_sentences,
-    load_sources,
-    sentences_excluded_by,
-    source_changes,
-)
+from .problem import Problem
+from .rules import Truth
+from .sources import load_sources
+from .words import witness_facts
 
 if TYPE_CHECKING:
     from .scenarios import LoadedScenario
@@ -138,39 +124,6 @@ LINT_CODES = frozenset(
 """Every code ``calfspec check`` reports (the hazard log's controls name them)."""
 
 __all__ = ["DELIBERATE_CONTRADICTION", "LINT_CODES", "CheckReport", "Problem", "check_guideline", "co_satisfiable"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the guideline, where it is, and what to do."""
-
-    code: str
-    message: str
-    location: Location
-    hint: str | None = None
-    subject: str | None = None
-    """The id the problem is about, when there is one (a deprecated id for ``deprecated-id``)."""
-
-    def render(self) -> str:
-        """``path:line:col: code: message`` (the hint, if any, on the next line)."""
-        text = f"{self.location.render()}: {self.code}: {self.message}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
-
-    def to_json(self) -> dict[str, str | int | None]:
-        """A plain mapping for ``--json``."""
-        return {
-            "code": self.code,
-            "message": self.message,
-            "path": self.location.path,
-            "line": self.location.line,
-            "col": self.location.col,
-            "hint": self.hint,
-        }
-
-    @classmethod
-    def from_error(cls, error: CalfspecError) -> Problem:
-        """A loader error as a problem."""
-        return cls(error.code, error.message, error.location, error.hint)
 
 
 @dataclass(frozen=True)
@@ -225,8 +178,8 @@ def check_guideline(
     problems.extend(_lint(index))
     if sources_dir is not None:
         texts = load_sources(index.guideline, sources_dir)
-        problems.extend(_source_problems(index, texts))
-        problems.extend(_governance_problems(index, texts))
+        problems.extend(source_problems(index, texts))
+        problems.extend(governance_problems(index, texts))
     if scenarios is not None and not load_errors:
         scenario_problems, scenario_notes = _scenario_lints(index, scenarios)
         problems.extend(scenario_problems)
@@ -423,68 +376,13 @@ def _scenario_lints(index: GuidelineIndex, path: str | Path) -> tuple[list[Probl
 # --- satisfiability -----------------------------------------------------------------------
 
 
-_Choice = tuple[str, tuple[object, ...]]
-_KNOWN_SIDES = (Side.LEFT, Side.RIGHT, Side.BOTH)
-_KNOWN_STATES = (FindingState.PRESENT, FindingState.ABSENT)
-
-
 def co_satisfiable(*exprs: Expr) -> Presentation | None:
     """A presentation on which every expression is true, or ``None`` if there is none.
 
-    Searches assignments of the atoms the expressions mention (findings
-    present/absent, side, pregnancy), pruning with three-valued evaluation:
-    under a partial assignment (the rest unknown), *false* means no completion
-    can satisfy, and *true* means every completion does, so the witness may
-    leave findings unknown.
+    The presentation fixes only what the simplest witness needs (see
+    :func:`calfspec._internal.expressions.satisfiable_together`) and leaves the rest unknown.
     """
-    goal: Expr = AllOf(all=exprs)
-    atoms = list(expr_atoms(goal))
-    choices: list[_Choice] = []
-    if any(isinstance(a, SideIs) for a in atoms):
-        choices.append(("side", _KNOWN_SIDES))
-    if any(isinstance(a, PregnantIs) for a in atoms):
-        choices.append(("pregnant", _KNOWN_STATES))
-    seen: list[str] = []
-    for a in atoms:
-        if isinstance(a, FindingIs) and a.finding not in seen:
-            seen.append(a.finding)
-    choices.extend((f"finding:{f}", _KNOWN_STATES) for f in seen)
-
-    def build(assignment: dict[str, object]) -> Presentation:
-        findings = {k[8:]: v for k, v in assignment.items() if k.startswith("finding:")}
-        return Presentation.model_validate(
-            {
-                "side": assignment.get("side", Side.UNKNOWN),
-                "pregnant": assignment.get("pregnant", FindingState.UNKNOWN),
-                "findings": findings,
-            }
-        )
-
-    def search(i: int, assignment: dict[str, object]) -> Presentation | None:
-        presentation = build(assignment)
-        truth = evaluate(goal, presentation)
-        if truth is Truth.TRUE:
-            return presentation
-        if truth is Truth.FALSE or i == len(choices):
-            return None
-        name, values = choices[i]
-        for value in values:
-            found = search(i + 1, {**assignment, name: value})
-            if found is not None:
-                return found
-        return None
-
-    return search(0, {})
-
-
-def _describe(presentation: Presentation) -> str:
-    """A short human description of a witness presentation."""
-    parts = [f"{k} {v.value}" for k, v in presentation.findings.items() if v is not FindingState.UNKNOWN]
-    if presentation.side is not Side.UNKNOWN:
-        parts.append(f"side {presentation.side.value}")
-    if presentation.pregnant is not FindingState.UNKNOWN:
-        parts.append(f"pregnant {presentation.pregnant.value}")
-    return ", ".join(parts) or "any presentation"
+    return satisfiable_together(*exprs)
 
 
 def _contradictions(index: GuidelineIndex) -> Iterator[Problem]:
@@ -509,7 +407,7 @@ def _contradictions(index: GuidelineIndex) -> Iterator[Problem]:
             else:
                 message = (
                     f"rules {giver.id!r} and {forbidder.id!r} can hold together "
-                    f"(e.g. {_describe(witness)}), but {forbidder.id!r} contraindicates advice "
+                    f"(e.g. {witness_facts(witness)}), but {forbidder.id!r} contraindicates advice "
                     f"{', '.join(clash)} that {giver.id!r}'s pathway {pathway.id!r} gives"
                 )
             yield Problem(
@@ -534,18 +432,10 @@ def _advice_never_given(index: GuidelineIndex) -> Iterator[Problem]:
 
 
 def _used_findings(index: GuidelineIndex) -> set[str]:
-    g = index.guideline
-    used: set[str] = set()
-    exprs: list[Expr] = [r.when for r in g.rules]
-    for cond in g.conditions:
+    used = {f for e in all_exprs(index) for f in expr_findings(e)}
+    for cond in index.guideline.conditions:
         used.update(cond.features)
         used.update(cond.risk_factors)
-        if cond.suggested_by is not None:
-            exprs.append(cond.suggested_by)
-    for adv in g.advice:
-        exprs.extend(e for e in (adv.indicated_when, adv.contraindicated_when) if e is not None)
-    for expr in exprs:
-        used.update(expr_findings(expr))
     return used
 
 
@@ -609,90 +499,3 @@ def _interpretation_problems(index: GuidelineIndex) -> Iterator[Problem]:
                     field_location(index, "conflicts", conflict.id, "resolution_claims", i),
                     "a resolution is our reading and needs sign-off: mark it basis: interpretation",
                 )
-
-
-# --- against the source texts ------------------------------------------------------------
-
-
-def _source_problems(index: GuidelineIndex, texts: dict[str, SourceText]) -> Iterator[Problem]:
-    g = index.guideline
-    for claim in g.claims:
-        for i, c in enumerate(claim.citations):
-            text = texts.get(c.source)
-            if text is None:
-                continue
-            if text.find_line(c.section) is None:
-                yield Problem(
-                    "section-not-found",
-                    f"claim {claim.id!r}: section {c.section!r} is not a heading line of {text.path}",
-                    field_location(index, "claims", claim.id, "citations", i, "section"),
-                    "copy the heading the passage sits under, as it is written in the source",
-                )
-            if cited_span(text, c.section, c.excerpt) is None:
-                elsewhere = bool(text.find_all(c.excerpt))
-                where = f"under section {c.section!r}" if elsewhere else "anywhere"
-                yield Problem(
-                    "excerpt-not-found",
-                    f"claim {claim.id!r}: excerpt not found verbatim {where} in {text.path}: {_short(c.excerpt)!r}",
-                    field_location(index, "claims", claim.id, "citations", i, "excerpt"),
-                    "copy the excerpt exactly from the source (only whitespace and typographic quotes are normalised)",
-                )
-    for exc in g.exclusions:
-        text = texts.get(exc.source)
-        if text is not None and not text.find_all(exc.excerpt):
-            yield Problem(
-                "exclusion-not-found",
-                f"exclusion {exc.id!r}: excerpt not found in {text.path}: {_short(exc.excerpt)!r}",
-                field_location(index, "exclusions", exc.id, "excerpt"),
-                "copy the excerpt exactly from the source",
-            )
-    for text in texts.values():
-        overlap = claimed_sentences(g, text) & excluded_sentences(g, text)
-        for sentence in sorted(overlap):
-            s = text.sentences[sentence]
-            for exc_id in _exclusions_covering(index, text, sentence):
-                yield Problem(
-                    "exclusion-covers-claim",
-                    f"exclusion {exc_id!r} covers a sentence a claim cites ({text.path}:{s.line}): {_short(s.text)!r}",
-                    field_location(index, "exclusions", exc_id, "excerpt"),
-                    "exclusions are for non-clinical text: narrow the excerpt or its scope",
-                )
-
-
-def _governance_problems(index: GuidelineIndex, texts: dict[str, SourceText]) -> Iterator[Problem]:
-    for src in index.guideline.sources:
-        if src.sha256 is None:
-            yield Problem(
-                "source-not-pinned",
-                f"source {src.id!r} has no sha256: a change to its text would go unnoticed",
-                index.where("sources", src.id),
-                "add `sha256:` (and `retrieved:`) for the text as reviewed; `calfspec check --sources DIR --pin` "
-                "prints it and writes the sentence pins",
-            )
-    for change in source_changes(index.guideline, texts, index.root):
-        touched = [*change.missing, *change.changed]
-        detail = (
-            f"; claims whose excerpt is no longer found: {', '.join(change.missing)}" if change.missing else ""
-        ) + (f"; claims cited in a changed sentence: {', '.join(change.changed)}" if change.changed else "")
-        lines = sorted({s.line for s in change.changed_sentences})
-        yield Problem(
-            "source-changed",
-            f"source {change.source_id!r} ({change.path}) has changed: sha256 {change.actual[:12]}… does not match "
-            f"the pinned {change.pinned[:12]}…; {len(change.changed_sentences)} sentence(s) not in the pinned text "
-            f"(lines {', '.join(map(str, lines[:12]))}{'…' if len(lines) > 12 else ''}); "
-            f"{len(touched)} claim(s) touched{detail}",
-            field_location(index, "sources", change.source_id, "sha256"),
-            "re-review the touched claims against the new text, then update sha256 and re-pin "
-            "(`calfspec check --sources DIR --pin`)",
-        )
-
-
-def _exclusions_covering(index: GuidelineIndex, text: SourceText, sentence: int) -> Iterable[str]:
-    for exc in index.guideline.exclusions:
-        if exc.source == text.source_id and sentence in sentences_excluded_by(text, exc.excerpt, exc.scope):
-            yield exc.id
-
-
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
