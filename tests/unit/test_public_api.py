@@ -9,24 +9,38 @@ EXPECTED = [
     "PROTOCOL_VERSION",
     "CalfspecError",
     "CaseResult",
+    "ExitCode",
     "FindingState",
+    "GateResult",
     "Guideline",
     "GuidelineIndex",
+    "GuidelineInvalid",
     "Implementation",
     "ImplementationError",
     "InputError",
+    "InternalError",
     "Presentation",
+    "ProblemsError",
     "Reply",
+    "RunOptions",
     "RunResult",
     "Scenario",
+    "ScenarioInvalid",
+    "SpecError",
     "TriageDecision",
     "TriageRequest",
+    "UnknownIdError",
     "Urgency",
+    "ValidationFailed",
     "Verdict",
+    "YamlError",
     "__version__",
+    "gate",
     "load_guideline",
     "load_implementation",
     "reference_triage",
+    "run",
+    "run_async",
 ]
 
 
@@ -46,11 +60,12 @@ def test_every_exported_name_exists_once() -> None:
 def test_public_models_are_frozen_and_forbid_extra_fields() -> None:
     from pydantic import BaseModel
 
-    for name in calfspec._internal.models.__all__:
-        obj = getattr(calfspec._internal.models, name)
-        if isinstance(obj, type) and issubclass(obj, BaseModel):
-            assert obj.model_config.get("frozen") is True, name
-            assert obj.model_config.get("extra") == "forbid", name
+    for module in (calfspec, calfspec._internal.models):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if isinstance(obj, type) and issubclass(obj, BaseModel):
+                assert obj.model_config.get("frozen") is True, name
+                assert obj.model_config.get("extra") == "forbid", name
 
 
 def test_every_error_derives_from_the_root_and_has_a_docstring() -> None:
@@ -65,3 +80,34 @@ def test_every_error_derives_from_the_root_and_has_a_docstring() -> None:
 
 def test_every_public_name_has_a_home_module() -> None:
     assert set(calfspec.__all__) - {"__version__"} == set(calfspec._WHERE)
+
+
+def test_every_error_class_is_exported_at_the_root() -> None:
+    # As HTTPX does: `except calfspec.SpecError` must work without reaching into internals,
+    # including the two loaders' errors that live beside their loaders.
+    import inspect
+
+    from calfspec._internal import errors, guideline, scenarios
+
+    classes = {
+        name
+        for module in (errors, guideline, scenarios)
+        for name, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, errors.CalfspecError) and obj.__module__ == module.__name__
+    }
+    assert classes == {"GuidelineInvalid", "ScenarioInvalid", *(n for n in errors.__all__ if n != "Location")}
+    for name in classes:
+        assert name in calfspec.__all__, name
+        assert issubclass(getattr(calfspec, name), calfspec.CalfspecError), name
+
+
+def test_exit_codes_keep_their_numbers() -> None:
+    # Scripts and CI steps test these numbers; they follow pytest.ExitCode.
+    assert {code.name: int(code) for code in calfspec.ExitCode} == {
+        "OK": 0,
+        "FAILED": 1,
+        "INTERRUPTED": 2,
+        "INTERNAL_ERROR": 3,
+        "USAGE_ERROR": 4,
+        "NOTHING_SELECTED": 5,
+    }

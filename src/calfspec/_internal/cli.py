@@ -5,8 +5,9 @@ when invoked, so ``calfspec --help`` starts fast. Errors derived from
 :class:`~calfspec._internal.errors.CalfspecError` are printed as
 ``path:line:col: code: message`` with a hint, never as a traceback.
 
-Exit statuses follow pytest: 0 ok; 1 failures or errors; 2 interrupted;
-3 internal error; 4 usage error or invalid input; 5 nothing selected.
+Exit statuses follow pytest (:class:`~calfspec._internal._exit.ExitCode`): 0 ok;
+1 failures or errors; 2 interrupted; 3 internal error; 4 usage error or invalid
+input; 5 nothing selected.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ from typing import Any
 
 import click
 
-__all__ = ["COMMANDS", "EXIT_ERRORS", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_NONE", "EXIT_OK", "EXIT_USAGE", "main"]
+from ._exit import ExitCode
 
-EXIT_OK = 0
-EXIT_ERRORS = 1
-EXIT_INTERRUPTED = 2
-EXIT_INTERNAL = 3
-EXIT_USAGE = 4
-EXIT_NONE = 5
+__all__ = ["COMMANDS", "main"]
+
+EXIT_OK = ExitCode.OK
+"""Kept only until ``commands/bench.py`` imports :class:`ExitCode`; use ``ExitCode.OK``."""
 
 # name -> (module under calfspec._internal.commands, attribute, one-line help shown by --help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -64,12 +63,6 @@ class LazyGroup(click.Group):
         rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
-
-
-def _version() -> str:
-    from .. import __version__
-
-    return __version__
 
 
 @click.group(
@@ -128,21 +121,21 @@ def main(argv: list[str] | None = None) -> Any:
         return cli.main(args=argv, prog_name="calfspec", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(EXIT_USAGE)
+        sys.exit(ExitCode.USAGE_ERROR)
     except InputError as exc:
         click.echo(exc.render(), err=True)
-        sys.exit(EXIT_USAGE)
+        sys.exit(ExitCode.USAGE_ERROR)
     except CalfspecError as exc:
         click.echo(exc.render(), err=True)
-        sys.exit(EXIT_INTERNAL)
+        sys.exit(ExitCode.INTERNAL_ERROR)
     except SystemExit:
         raise
     except BaseException as exc:
@@ -153,4 +146,4 @@ def main(argv: list[str] | None = None) -> Any:
             err=True,
         )
         traceback.print_exception(exc)
-        sys.exit(EXIT_INTERNAL)
+        sys.exit(ExitCode.INTERNAL_ERROR)

@@ -24,6 +24,12 @@ fails on:
 Errors on other scenarios, quality regressions and moved scores are listed
 but do not fail the gate.
 
+**The run gate** (:func:`gate`, exit 1 from ``calfspec run``) judges one run on
+its own: any error, any failure at or above ``fail_on``, any case not run, and
+with ``min_pass_rate`` any red-flag scenario whose Wilson lower bound is below
+it. With a ``baseline`` it is a ratchet: failures the baseline already had are
+tolerated, and the comparison gate above is added.
+
 Comparing results of different ``format_version`` is refused
 (:class:`~calfspec._internal.errors.InputError`, exit 4); a different guideline,
 protocol or implementation is only a warning, since comparing versions is the
@@ -45,11 +51,12 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from ._io import read_user_text
 from .errors import InputError, ValidationFailed
-from .metrics import capability_comparison_scores, case_stats, compute_metrics
+from .metrics import below_min_pass_rate, capability_comparison_scores, case_stats, compute_metrics
+from .models._base import Model
 from .models.results import (
     READABLE_RESULT_FORMATS,
     RESULT_FORMAT_VERSION,
@@ -67,10 +74,13 @@ __all__ = [
     "MAX_RESULT_BYTES",
     "Change",
     "Comparison",
+    "GateResult",
     "MetricDelta",
     "State",
     "case_state",
     "compare_runs",
+    "counts_against",
+    "gate",
     "load_run_result",
     "scenario_states",
 ]
@@ -279,6 +289,85 @@ def compare_runs(baseline: RunResult, current: RunResult, guideline: GuidelineIn
         warnings=tuple(warnings),
         capability=tuple(ccs.items()) if any(v is not None for v in ccs.values()) else (),
     )
+
+
+def counts_against(case: CaseResult, fail_on: Severity | str = Severity.SAFETY) -> bool:
+    """Whether a case fails a run gated at ``fail_on``: an error, or a failure at or above that severity.
+
+    A failure without a severity counts as a safety failure, as in :func:`case_state`.
+    """
+    if case.verdict is Verdict.ERROR:
+        return True
+    if case.verdict is not Verdict.FAIL:
+        return False
+    severity = case.severity or Severity.SAFETY
+    return severity.rank >= Severity(fail_on).rank
+
+
+class GateResult(Model):
+    """Whether a run passes its gate, and why not (:func:`gate`)."""
+
+    reasons: tuple[str, ...] = Field(default=(), description="Why the run fails the gate; empty when it passes.")
+    notes: tuple[str, ...] = Field(
+        default=(), description="What the baseline changed or warned about (tolerated failures, differences)."
+    )
+    tolerated: tuple[str, ...] = Field(
+        default=(), description="Scenarios whose failures were tolerated because the baseline had them too."
+    )
+
+    @property
+    def passed(self) -> bool:
+        """True when nothing fails the gate (``calfspec run`` exits 0)."""
+        return not self.reasons
+
+
+def gate(
+    result: RunResult,
+    *,
+    fail_on: Severity | str = Severity.SAFETY,
+    baseline: RunResult | None = None,
+    min_pass_rate: float | None = None,
+    guideline: GuidelineIndex | None = None,
+) -> GateResult:
+    """Judge a run as ``calfspec run`` does for its exit status (see the module docstring).
+
+    ``guideline`` tells the baseline comparison which scenarios are red-flag
+    ones (without it, any scenario covering a rule is). An incomplete run is not
+    judged here: ``calfspec run`` exits 2 on it before gating.
+    """
+    threshold = Severity(fail_on)
+    failing = [c for c in result.cases if counts_against(c, threshold)]
+    reasons: list[str] = []
+    notes: list[str] = []
+    tolerated: list[str] = []
+    if baseline is not None:
+        # A ratchet: failures the baseline already had are reported but tolerated;
+        # anything new at or above fail_on, and any error, still fails the run.
+        known = {c.scenario_id for c in baseline.cases if c.verdict is Verdict.FAIL and counts_against(c, threshold)}
+        kept = [c for c in failing if c.verdict is Verdict.FAIL and c.scenario_id in known]
+        tolerated = list(dict.fromkeys(c.scenario_id for c in kept))
+        if tolerated:
+            notes.append(f"{len(tolerated)} known failing scenario(s) tolerated (they failed in the baseline too)")
+        failing = [c for c in failing if c not in kept]
+        comparison = compare_runs(baseline, result, guideline)
+        notes.extend(comparison.warnings)
+        if comparison.gate_failed:
+            new = [*comparison.new_safety_failures, *comparison.new_red_flag_errors]
+            reasons.append("regressed against the baseline: " + ", ".join(new))
+    if failing:
+        reasons.append(f"{len(failing)} case(s) errored or failed at or above {threshold.value} severity")
+    if result.not_run:
+        # Never sent, so not the implementation's errors; but nothing judged them either.
+        reasons.append(f"{len(result.not_run)} case(s) not run: {result.not_run[0].reason}")
+    if min_pass_rate is not None:
+        if not 0.0 <= min_pass_rate <= 1.0:
+            raise InputError(f"min_pass_rate must be within [0, 1], got {min_pass_rate!r}", code="bad-option")
+        for stats in below_min_pass_rate(result, min_pass_rate):
+            reasons.append(
+                f"red-flag case {stats.scenario_id}: passed {stats.passed}/{stats.trials}, Wilson lower bound "
+                f"{stats.wilson_lower:.3f} < --min-pass-rate {min_pass_rate:g}"
+            )
+    return GateResult(reasons=tuple(reasons), notes=tuple(notes), tolerated=tuple(tolerated))
 
 
 def load_run_result(path: str | Path) -> RunResult:

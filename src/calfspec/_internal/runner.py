@@ -25,15 +25,19 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import Field, ValidationError, field_validator
 
 from .adapters.base import Implementation
 from .errors import ImplementationError, InputError
 from .guideline import GuidelineIndex
 from .judge import judge
+from .models._base import Model
 from .models.results import CaseResult, Exchange, NotRun, Verdict
 from .models.triage import FindingState, Side, TriageRequest
-from .scenarios import LoadedScenario
+from .scenarios import LoadedScenario, parse_shard
 from .session import answer_request, ask, converse, interrupted, note_sigint, started, stdout_to_stderr
 
 __all__ = [
@@ -52,30 +56,60 @@ NOT_SENT_CODE = "implementation-gave-up"
 """Code of the adapter error meaning "given up on: this case was never sent"."""
 
 
-@dataclass(frozen=True)
-class RunOptions:
-    """How to run: parallelism, per-call timeout, repeats and follow-up rounds."""
+class RunOptions(Model):
+    """How to run: parallelism, per-answer timeout, repeats, follow-up rounds, and what to run.
 
-    concurrency: int = 8
-    timeout: float = 30.0
-    repeat: int = 1
-    max_rounds: int = 3
+    The same settings as ``calfspec run``'s options of those names, with the same
+    defaults; report and printing options are the CLI's own. The first four are
+    what :func:`run_cases` uses; the rest choose the cases and configure the
+    implementation (:func:`calfspec.run`). Nonsense values (a zero timeout, a
+    malformed shard) are an :class:`~calfspec._internal.errors.InputError` with code
+    ``invalid-run-options`` when the options are made, not a crash mid-run.
+    """
 
-    def __post_init__(self) -> None:
-        # The CLI bounds its options; this guards the Python API, where a zero timeout or
-        # negative rounds would otherwise surface as a crash in the middle of a run.
-        problems = [
-            f"{name} must be {rule}, got {value!r}"
-            for name, value, ok, rule in (
-                ("concurrency", self.concurrency, self.concurrency >= 1, "at least 1"),
-                ("timeout", self.timeout, self.timeout > 0, "more than 0 seconds"),
-                ("repeat", self.repeat, self.repeat >= 1, "at least 1"),
-                ("max_rounds", self.max_rounds, self.max_rounds >= 0, "at least 0"),
-            )
-            if not ok
-        ]
-        if problems:
-            raise InputError("; ".join(problems), code="invalid-run-options")
+    concurrency: int = Field(8, ge=1, description="Cases in flight at once.")
+    timeout: float = Field(30.0, gt=0, description="Seconds per answer before the case is an error.")
+    repeat: int = Field(1, ge=1, description="Run each case N times (for systems that are not deterministic).")
+    max_rounds: int = Field(3, ge=0, description="Follow-up rounds before the system must decide.")
+    tags: tuple[str, ...] = Field((), description="Run only scenarios with one of these tags (empty: all).")
+    shard: str | None = Field(None, description="Run the K-th of N deterministic slices, written K/N.")
+    require_approved: bool = Field(False, description="Run only scenarios with a valid clinical approval.")
+    perturb: str | None = Field(
+        None, description="Perturbation families (FAMILY[,FAMILY...] or all) to retell each narrative with."
+    )
+    pass_env: tuple[str, ...] = Field((), description="CALFSPEC_* secret variables a cmd: implementation may see.")
+    cache_dir: Path | None = Field(None, description="openai: only; keep chat responses here and reuse them.")
+
+    @field_validator("shard")
+    @classmethod
+    def _shard_is_k_of_n(cls, shard: str | None) -> str | None:
+        if shard is not None:
+            parse_shard(shard)
+        return shard
+
+    if not TYPE_CHECKING:
+        # Hidden from mypy so that the pydantic plugin still checks the keyword arguments.
+        def __init__(self, **data: object) -> None:
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                raise _options_error(exc) from None
+
+
+def _options_error(exc: ValidationError) -> InputError:
+    """One InputError for every invalid option, naming each, so API misuse reads like CLI misuse.
+
+    A check that raised its own InputError (the shard's) keeps it: code and hint
+    are the same as for ``--shard``.
+    """
+    problems = []
+    for error in exc.errors():
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, InputError):
+            return cause
+        where = ".".join(str(part) for part in error["loc"])
+        problems.append(f"{where}: {error['msg']}, got {error['input']!r}")
+    return InputError("; ".join(problems), code="invalid-run-options")
 
 
 def case_id(scenario_id: str, repeat: int = 0, perturbation: str | None = None) -> str:

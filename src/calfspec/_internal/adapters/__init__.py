@@ -5,7 +5,7 @@ each adapter translates one transport into it and contains that transport's
 failures, turning them into :class:`~calfspec._internal.errors.ImplementationError` for
 the case at hand. One module per role::
 
-    spec.py         spec string -> adapter (SpecError, exit 4, for a bad spec)
+    spec.py         spec string -> adapter, by the CONNECTORS table (SpecError, exit 4, for a bad spec)
     base.py         the Implementation protocol and Reply
     reference.py    ``reference``: the bundled reference triage
     python_.py      ``python:MODULE:CALLABLE`` / ``python:FILE.py:CALLABLE``: in process
@@ -20,7 +20,31 @@ docs/implementing.md describes every form for the developers of other systems.
 
 from __future__ import annotations
 
-from .base import Implementation, Reply
-from .spec import load_implementation
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Implementation", "Reply", "load_implementation"]
+if TYPE_CHECKING:
+    from .base import Implementation, Reply
+    from .spec import implementation_for, load_implementation, spec_help
+
+__all__ = ["Implementation", "Reply", "implementation_for", "load_implementation", "spec_help"]
+
+# Imported on first use: the pytest plugin reads spec_help() for its option help
+# before anything decides to run, and must not pay for pydantic there.
+_WHERE = {
+    "Implementation": ".base",
+    "Reply": ".base",
+    "implementation_for": ".spec",
+    "load_implementation": ".spec",
+    "spec_help": ".spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a name from its module on first use."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

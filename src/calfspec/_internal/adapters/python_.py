@@ -1,5 +1,8 @@
 """The ``python:`` adapter: a triage callable (or an Implementation) in this process.
 
+The Python API (``calfspec.run(func)``) wraps a callable the same way, by
+:func:`implementation_from_object`.
+
 ``python:MODULE:CALLABLE`` imports ``MODULE``; ``python:path/to/file.py:CALLABLE``
 loads a file. ``CALLABLE`` may be dotted (``Triage.run``). What it names is
 resolved by :func:`implementation_from_object`, shared with entry points:
@@ -40,7 +43,7 @@ from ..models.triage import Presentation, TriageDecision, TriageRequest
 from ._decode import decision_from_data
 from .base import Implementation, Reply
 
-__all__ = ["PythonImplementation", "implementation_from_object", "load_python"]
+__all__ = ["PythonImplementation", "callable_name", "implementation_from_object", "load_python"]
 
 TriageCallable = Callable[[typing.Any], object]
 
@@ -150,6 +153,18 @@ def _required_positional(func: Callable[..., object]) -> int | None:
     if not positional and accepts_varargs:
         return 1
     return len(positional)
+
+
+def callable_name(obj: object) -> str:
+    """The spec a Python object would be loaded by, as its implementation name: ``python:MODULE:QUALNAME``.
+
+    For an object handed to the API directly (``calfspec.run(my_triage)``); the
+    reports then name it as if it had been given with ``--impl``.
+    """
+    target = obj if inspect.isclass(obj) or inspect.isroutine(obj) else type(obj)
+    module = getattr(target, "__module__", None) or "__main__"
+    qualname = getattr(target, "__qualname__", None) or type(obj).__name__
+    return f"python:{module}:{qualname}"
 
 
 def implementation_from_object(obj: object, name: str, *, what: str) -> Implementation:

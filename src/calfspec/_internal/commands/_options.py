@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
+from ..adapters.spec import spec_help
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = ["guideline_option", "impl_option", "max_rounds_option", "sources_option", "timeout_option"]
@@ -18,8 +20,7 @@ impl_option = click.option(
     default="reference",
     show_default=True,
     metavar="SPEC",
-    help="Implementation under test: reference, python:MODULE:CALLABLE, cmd:COMMAND, "
-    "http(s)://URL, openai:MODEL[@BASE_URL], or an entry-point name.",
+    help=spec_help(),
 )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_ERRORS, EXIT_OK
+from .._exit import ExitCode
 from ._options import guideline_option, sources_option
 
 
@@ -94,7 +94,7 @@ def check(
                 err=True,
             )
         click.echo(_summary(report.counts, len(report.problems), report.sources_checked), err=True)
-    sys.exit(EXIT_OK if report.ok else EXIT_ERRORS)
+    sys.exit(ExitCode.OK if report.ok else ExitCode.FAILED)
 
 
 _NOTES_SHOWN = 10
@@ -114,7 +114,7 @@ def _pin(guideline_dir: Path, sources_dir: Path | None) -> None:
         mark = "" if src.sha256 == texts[src.id].sha256 else "  <- update sources.yaml"
         click.echo(f"{src.id}: sha256: {texts[src.id].sha256}{mark}", err=True)
     click.echo(f"sentence pins -> {Path(guideline_dir) / SENTENCE_PINS}", err=True)
-    sys.exit(EXIT_OK)
+    sys.exit(ExitCode.OK)
 
 
 def _summary(counts: dict[str, int], problems: int, sources_checked: bool) -> str:

@@ -43,7 +43,7 @@ def compare(baseline: Path, current: Path, reports: tuple[str, ...], guideline_d
     Example:
       calfspec compare main.json branch.json --report md:comparison.md
     """
-    from ..cli import EXIT_ERRORS, EXIT_OK
+    from .._exit import ExitCode
     from ..compare import compare_runs, load_run_result
     from ..reports import ReportFormat, parse_report_spec
     from ..reports.comparison import COMPARISON_FORMATS, write_comparison
@@ -65,4 +65,4 @@ def compare(baseline: Path, current: Path, reports: tuple[str, ...], guideline_d
         specs.insert(0, parse_report_spec("console"))  # the human summary on stderr
     for spec in specs:
         write_comparison(spec, comparison, stdout=sys.stdout, stderr=sys.stderr)
-    sys.exit(EXIT_ERRORS if comparison.gate_failed else EXIT_OK)
+    sys.exit(ExitCode.FAILED if comparison.gate_failed else ExitCode.OK)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import EXIT_ERRORS, EXIT_OK
+from .._exit import ExitCode
 from ._options import guideline_option
 
 if TYPE_CHECKING:  # annotations only; imported inside the command
@@ -152,7 +152,7 @@ def coverage(
     for label, path in (("matrix (CSV)", csv_out), ("matrix (Markdown)", md_out), ("hazard log", hazard_out)):
         if path is not None:
             click.echo(f"{label} -> {path}", err=True)
-    sys.exit(EXIT_ERRORS if failures else EXIT_OK)
+    sys.exit(ExitCode.FAILED if failures else ExitCode.OK)
 
 
 def _load_results(path: Path) -> RunResult:

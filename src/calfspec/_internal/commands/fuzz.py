@@ -8,6 +8,7 @@ that ``calfspec run`` can replay.
 
 from __future__ import annotations
 
+import shlex
 import sys
 import textwrap
 import time
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_NONE, EXIT_OK
+from .._exit import ExitCode
 from ._options import guideline_option, impl_option, max_rounds_option, timeout_option
 
 if TYPE_CHECKING:
@@ -228,7 +229,7 @@ def fuzz(
     if list_only:
         for inv in invariants:
             click.echo(f"{inv.name}\t{inv.family.value}\t{inv.description}")
-        sys.exit(EXIT_OK)
+        sys.exit(ExitCode.OK)
     selected = select_invariants(invariants, invariant_names)
     if not selected:
         click.echo(
@@ -236,7 +237,7 @@ def fuzz(
             + ", ".join(inv.name for inv in invariants),
             err=True,
         )
-        sys.exit(EXIT_NONE)
+        sys.exit(ExitCode.NOTHING_SELECTED)
     impl = load_implementation(impl_spec, guideline)
     if scenarios_dir is not None:
         _prepare_dir(scenarios_dir)
@@ -261,7 +262,7 @@ def fuzz(
         interrupted = True
     except ImplementationError as exc:
         console.print(f"the implementation failed to start: {exc.render()}", style="bold red", markup=False)
-        sys.exit(EXIT_ERRORS)
+        sys.exit(ExitCode.FAILED)
     elapsed = time.perf_counter() - started
 
     by_name = {inv.name: inv for inv in selected}
@@ -270,7 +271,21 @@ def fuzz(
         violation = report.violation
         if violation is None:
             continue
-        reproduce = f"calfspec fuzz --impl {impl.name} --seed {seed} --examples {examples} --invariant {report.name}"
+        # Quoted for a POSIX shell: a cmd: spec holds spaces, and the line is meant to be pasted.
+        reproduce = shlex.join(
+            [
+                "calfspec",
+                "fuzz",
+                "--impl",
+                impl.name,
+                "--seed",
+                str(seed),
+                "--examples",
+                str(examples),
+                "--invariant",
+                report.name,
+            ]
+        )
         _print_violation(console, report, violation, guideline, reproduce)
         if scenarios_dir is not None:
             from .._io import atomic_write_text
@@ -299,5 +314,5 @@ def fuzz(
     )
     if interrupted:
         console.print(f"interrupted after {len(reports)} of {len(selected)} invariant(s)", style="yellow", markup=False)
-        sys.exit(EXIT_INTERRUPTED)
-    sys.exit(EXIT_ERRORS if violated else EXIT_OK)
+        sys.exit(ExitCode.INTERRUPTED)
+    sys.exit(ExitCode.FAILED if violated else ExitCode.OK)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from ..cli import EXIT_ERRORS, EXIT_OK
+from .._exit import ExitCode
 from ._options import guideline_option
 
 if TYPE_CHECKING:  # annotations only; the modules are imported inside the commands
@@ -283,7 +283,7 @@ def verify(
     if as_json:
         click.echo(json.dumps(_report_json(report, failures, require_approved, quorum), indent=2))
     _print_report(report, failures)
-    sys.exit(EXIT_ERRORS if failures else EXIT_OK)
+    sys.exit(ExitCode.FAILED if failures else ExitCode.OK)
 
 
 def _report_json(report: ReviewReport, failures: list[str], require_approved: bool, quorum: int) -> dict[str, object]:

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import datetime as dt
 import os
 import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from ..cli import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_NONE, EXIT_OK
+from .._exit import ExitCode
 from ._options import guideline_option, impl_option, max_rounds_option, timeout_option
-
-if TYPE_CHECKING:
-    from ..models.results import ImplementationInfo
 
 
 @contextlib.contextmanager
@@ -39,21 +33,6 @@ def _sigterm_as_sigint() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _implementation_info(impl: object) -> ImplementationInfo | None:
-    """What the adapter learnt about the implementation: a chat endpoint's info(), or a cmd: hello's name/version."""
-    from ..models.results import ImplementationInfo
-
-    describe = getattr(impl, "info", None)
-    if callable(describe):
-        info = describe()
-        if isinstance(info, ImplementationInfo):
-            return info
-    peer = getattr(impl, "peer", None)
-    if isinstance(peer, dict) and (peer.get("name") or peer.get("version")):
-        return ImplementationInfo(name=peer.get("name"), version=peer.get("version"))
-    return None
 
 
 @click.command("run")
@@ -192,16 +171,15 @@ def run(
       calfspec run --impl http://127.0.0.1:8000/triage --concurrency 32 --timeout 5
       calfspec run --impl python:mypkg.triage:decide --repeat 5 --min-pass-rate 0.9
     """
-    from ... import __version__
-    from ..adapters import load_implementation
-    from ..compare import compare_runs, load_run_result
+    from ..compare import gate, load_run_result
     from ..errors import InputError
     from ..guideline import load_guideline
-    from ..models.results import CaseResult, NotRun, RunResult, Severity, Verdict
-    from ..models.triage import PROTOCOL_VERSION
+    from ..models.results import CaseResult
     from ..reports import ReportFormat, check_target, parse_report_spec, write_report
-    from ..runner import RunOptions, run_cases
-    from ..scenarios import load_scenarios, parse_shard, select_scenarios
+    from ..reports.console import ConsoleProgress
+    from ..reports.json import JsonReportStream
+    from ..runner import RunOptions
+    from ..suite import plan_suite, prepare_implementation, run_suite
 
     report_specs = [parse_report_spec(r) for r in reports]
     # The summary goes to stderr whatever else is written, unless -q, or a console report
@@ -212,52 +190,30 @@ def run(
         report_specs.insert(0, parse_report_spec("console"))
     for spec in report_specs:
         check_target(spec)
-    shard_kn = parse_shard(shard) if shard else None
+    options = RunOptions(
+        concurrency=concurrency,
+        timeout=timeout,
+        repeat=repeat,
+        max_rounds=max_rounds,
+        tags=tags,
+        shard=shard,
+        require_approved=require_approved,
+        perturb=perturb,
+        pass_env=pass_env,
+        cache_dir=cache_dir,
+    )
     # Read the baseline before the first case: a bad file is exit 4 with nothing run.
     base = load_run_result(baseline) if baseline is not None else None
     guideline = load_guideline(guideline_dir)
-    loaded = load_scenarios(scenarios_path, guideline)
-    only: set[str] | None = None
-    if require_approved:
-        from ..review import approved_scenario_ids
 
-        only = approved_scenario_ids([s.scenario for s in loaded], guideline, scenarios_path)
-        left_out = len([s for s in loaded if s.id not in only])
-        click.echo(
-            f"--require-approved: running {len(loaded) - left_out} approved scenario(s), "
-            f"left out {left_out} without a valid approval",
-            err=True,
-        )
-    selected = select_scenarios(loaded, tags=tags, shard=shard_kn, only=only)
-    if not selected:
+    def note(text: str) -> None:
+        click.echo(text, err=True)
+
+    plan = plan_suite(guideline, options, scenarios_path, note=note)
+    if not plan.selected:
         click.echo("no scenario selected (check --tag, --shard, --require-approved and --scenarios)", err=True)
-        sys.exit(EXIT_NONE)
-    runs = selected
-    if perturb is not None:
-        from ..perturb import plan_run
-
-        runs, note = plan_run(selected, perturb, guideline)
-        click.echo(note, err=True)
-
-    impl = load_implementation(impl_spec, guideline, concurrency=concurrency, pass_env=pass_env)
-    if cache_dir is not None:
-        use_cache = getattr(impl, "use_cache", None)
-        if not callable(use_cache):
-            raise InputError(
-                f"--cache works only with openai: implementations, not {impl.name}",
-                code="bad-option",
-                hint="drop --cache, or run a chat model with --impl openai:MODEL@BASE_URL",
-            )
-        use_cache(cache_dir)
-    options = RunOptions(concurrency=concurrency, timeout=timeout, repeat=repeat, max_rounds=max_rounds)
-    finished: list[CaseResult] = []
-    not_run: list[NotRun] = []
-    started = dt.datetime.now(dt.UTC)
-    complete = True
-
-    from ..reports import ReportFormat
-    from ..reports.console import ConsoleProgress
-    from ..reports.json import JsonReportStream
+        sys.exit(ExitCode.NOTHING_SELECTED)
+    impl = prepare_implementation(impl_spec, guideline, options)
 
     # Each JSON report file gets its cases as they finish, in a spool beside it that a
     # killed run leaves behind; the report itself is still written (atomically) at the end.
@@ -267,47 +223,16 @@ def run(
         if spec.format is ReportFormat.JSON and spec.path is not None
     }
 
-    with ConsoleProgress(total=len(runs) * repeat, stream=sys.stderr, quiet=quiet) as progress:
+    with ConsoleProgress(total=plan.total(repeat), stream=sys.stderr, quiet=quiet) as progress:
 
         def on_result(result: CaseResult) -> None:
-            finished.append(result)
             for stream in json_streams.values():
                 stream.add(result)
             progress.advance(result)
 
-        def on_revised(revised: CaseResult) -> None:
-            # A later protocol violation (a second answer for one case) turns a judged case into an error.
-            key = (revised.scenario_id, revised.repeat, revised.perturbation)
-            finished[:] = [revised if (c.scenario_id, c.repeat, c.perturbation) == key else c for c in finished]
+        with _sigterm_as_sigint():
+            result = run_suite(impl, plan, guideline, options, on_result=on_result, keep_on_interrupt=True)
 
-        try:
-            with _sigterm_as_sigint():
-                asyncio.run(run_cases(impl, runs, guideline, options, on_result, not_run.append, on_revised))
-        except KeyboardInterrupt:
-            complete = False
-
-    order = {s.id: i for i, s in enumerate(selected)}
-    finished.sort(key=lambda r: (order[r.scenario_id], r.repeat, r.perturbation is not None, r.perturbation or ""))
-    if perturb is not None:
-        from ..perturb import apply_relation
-
-        finished = list(apply_relation(finished))
-    result = RunResult(
-        calfspec_version=__version__,
-        protocol_version=PROTOCOL_VERSION,
-        guideline_id=guideline.meta.id,
-        guideline_version=guideline.meta.version,
-        implementation=impl.name,
-        started_at=started,
-        finished_at=dt.datetime.now(dt.UTC),
-        complete=complete,
-        repeat=repeat,
-        shard=shard,
-        selected=len(selected),
-        cases=tuple(finished),
-        not_run=tuple(not_run),
-        implementation_info=_implementation_info(impl),
-    )
     # Every report is attempted even if one fails, so one bad path does not lose the others.
     unwritten: list[InputError] = []
     for spec in report_specs:
@@ -324,53 +249,16 @@ def run(
         click.echo(later.render(), err=True)
     if unwritten:
         raise unwritten[0]
-    if not complete:
+    if not result.complete:
         click.echo(
-            f"interrupted: {len(finished)} of {len(runs) * repeat} case(s) finished; reports are marked incomplete",
+            f"interrupted: {len(result.cases)} of {plan.total(repeat)} case(s) finished; reports are marked incomplete",
             err=True,
         )
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
 
-    threshold = Severity(fail_on)
-
-    def fails_gate(c: CaseResult) -> bool:
-        return c.verdict is Verdict.ERROR or (
-            c.verdict is Verdict.FAIL and c.severity is not None and c.severity.rank >= threshold.rank
-        )
-
-    failing = [c for c in finished if fails_gate(c)]
-    reasons: list[str] = []
-    if base is not None:
-        # A ratchet: failures the baseline already had are reported but tolerated;
-        # anything new at or above --fail-on, and any error, still fails the run.
-        known = {c.scenario_id for c in base.cases if c.verdict is Verdict.FAIL and fails_gate(c)}
-        tolerated = [c for c in failing if c.verdict is Verdict.FAIL and c.scenario_id in known]
-        if tolerated:
-            click.echo(
-                f"baseline: {len({c.scenario_id for c in tolerated})} known failing scenario(s) tolerated "
-                "(they failed in the baseline too)",
-                err=True,
-            )
-        failing = [c for c in failing if c not in tolerated]
-        comparison = compare_runs(base, result, guideline)
-        for warning in comparison.warnings:
-            click.echo(f"baseline: {warning}", err=True)
-        if comparison.gate_failed:
-            new = [*comparison.new_safety_failures, *comparison.new_red_flag_errors]
-            reasons.append("regressed against the baseline: " + ", ".join(new))
-    if failing:
-        reasons.append(f"{len(failing)} case(s) errored or failed at or above {fail_on} severity")
-    if not_run:
-        # Never sent, so not the implementation's errors; but nothing judged them either.
-        reasons.append(f"{len(not_run)} case(s) not run: {not_run[0].reason}")
-    if min_pass_rate is not None:
-        from ..metrics import below_min_pass_rate
-
-        for stats in below_min_pass_rate(result, min_pass_rate):
-            reasons.append(
-                f"red-flag case {stats.scenario_id}: passed {stats.passed}/{stats.trials}, Wilson lower bound "
-                f"{stats.wilson_lower:.3f} < --min-pass-rate {min_pass_rate:g}"
-            )
-    for reason in reasons:
+    verdict = gate(result, fail_on=fail_on, baseline=base, min_pass_rate=min_pass_rate, guideline=guideline)
+    for line in verdict.notes:
+        click.echo(f"baseline: {line}", err=True)
+    for reason in verdict.reasons:
         click.echo(f"gate: {reason}", err=True)
-    sys.exit(EXIT_ERRORS if reasons else EXIT_OK)
+    sys.exit(ExitCode.OK if verdict.passed else ExitCode.FAILED)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_ERRORS, EXIT_OK
+from .._exit import ExitCode
 from ._options import guideline_option
 
 
@@ -58,7 +58,7 @@ def schema(check_only: bool, out_dir: Path | None, guideline_dir: Path | None) -
             (target / stale).unlink()
             click.echo(f"removed stale {target / stale}", err=True)
         click.echo(f"wrote {len(generated)} schema(s) to {target}", err=True)
-        sys.exit(EXIT_OK)
+        sys.exit(ExitCode.OK)
     problems: list[str] = []
     for name, text in generated.items():
         path = target / name
@@ -71,6 +71,6 @@ def schema(check_only: bool, out_dir: Path | None, guideline_dir: Path | None) -
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
-        sys.exit(EXIT_ERRORS)
+        sys.exit(ExitCode.FAILED)
     click.echo(f"{len(generated)} schema(s) up to date in {target}", err=True)
-    sys.exit(EXIT_OK)
+    sys.exit(ExitCode.OK)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_ERRORS, EXIT_OK
+from .._exit import ExitCode
 from ._options import guideline_option, sources_option
 
 
@@ -81,4 +81,4 @@ def coverage(sources_dir: Path, guideline_dir: Path | None, as_json: bool, fail_
             for s in d.unaccounted:
                 click.echo(f"  {path}:{s.line}: not accounted for: {s.text}", err=True)
     below = [d for d in docs if d.percent < fail_under]
-    sys.exit(EXIT_ERRORS if below else EXIT_OK)
+    sys.exit(ExitCode.FAILED if below else ExitCode.OK)
