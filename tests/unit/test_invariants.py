@@ -19,7 +19,6 @@ from calfspec._internal.rules import Truth, evaluate
 from calfspec.invariants import (
     Case,
     Conversation,
-    ExclusionBeforeSelfCare,
     Fuzzer,
     FuzzOptions,
     InvariantReport,
@@ -33,6 +32,7 @@ from calfspec.invariants import (
     fuzz_throughput,
     select_invariants,
 )
+from calfspec.invariants._definitions import ExclusionBeforeSelfCare
 from calfspec.strategies import witnesses
 from tests.conftest import FIXTURES_DIR
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from ..invariants import Case, Invariant, InvariantFamily, Session
+from .._internal.guideline import GuidelineIndex
+from .._internal.models.perturbation import Family, FamilyKind
+from .._internal.perturb import Lexicon, load_battery, perturb_narrative, preservation_problems
 from ..strategies import requests
-from .guideline import GuidelineIndex
-from .models.perturbation import Family, FamilyKind
-from .perturb import Lexicon, load_battery, perturb_narrative, preservation_problems
+from ._consultation import Case, Session
+from ._definitions import Invariant, InvariantFamily
 
 __all__ = ["PerturbationRelation", "perturbation_invariants"]
 
