@@ -9,7 +9,13 @@ transport directly (httpx's documented plugin boundary), not through
 :class:`httpx.AsyncClient`: calfspec uses none of what the client adds per
 request (URL merging, cookies, auth flows, redirects, event hooks), which cost
 about a fifth of the CPU of a case; credentials in the URL and the proxy
-variables of the environment are applied here once instead. Each case
+variables of the environment are applied here once instead. A plain
+``http://`` URL with no proxy goes further down still: each lane is one
+keep-alive connection over asyncio streams with h11 (the HTTP/1.1 state
+machine httpcore itself uses), request head and body in one write, and none
+of httpcore's pool, locks and anyio checkpoints, which at concurrency 64 cost
+several times the client work of the request itself; errors are raised as the
+same httpx exceptions, so retries and messages do not depend on the lane. Each case
 has one deadline (its timeout) covering every attempt. Connection errors and 5xx
 answers are retried a bounded number of times with exponential backoff; a 4xx
 answer, a body that is not JSON or a decision that breaks the schema is an
@@ -26,7 +32,7 @@ import contextlib
 import random
 import re
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 from urllib.parse import urlsplit
 
 from ..errors import ImplementationError, SpecError
@@ -37,6 +43,7 @@ from .base import Reply
 if TYPE_CHECKING:
     import ssl
 
+    import h11
     import httpx
 
 __all__ = [
@@ -135,8 +142,8 @@ class JsonPoster:
         self._max_body = max_body_bytes
         self._caller_redact = redact
         self._secrets: list[str] = []
-        self._lanes: list[httpx.AsyncHTTPTransport] = []
-        self._free: asyncio.LifoQueue[httpx.AsyncHTTPTransport] | None = None
+        self._lanes: list[_Lane] = []
+        self._free: asyncio.LifoQueue[_Lane] | None = None
         self._tls: ssl.SSLContext | None = None
         self._proxy: str | None = None
         self._target: httpx.URL | None = None
@@ -189,9 +196,14 @@ class JsonPoster:
         # Every registered secret, also base64- and URL-encoded (a server may echo them so).
         return redact(text)
 
-    def _new_lane(self) -> httpx.AsyncHTTPTransport:
+    def _new_lane(self) -> _Lane:
         import httpx
 
+        assert self._target is not None
+        if self._proxy is None and self._target.scheme == "http":
+            stream_lane = _StreamLane(self._target)
+            self._lanes.append(stream_lane)
+            return stream_lane
         # No httpx timeouts (none are set on the requests either): the caller's deadline
         # (asyncio) bounds every attempt and the backoff together, which a per-operation
         # timeout could not.
@@ -204,7 +216,7 @@ class JsonPoster:
         return lane
 
     @contextlib.asynccontextmanager
-    async def _lane(self) -> AsyncIterator[httpx.AsyncHTTPTransport]:
+    async def _lane(self) -> AsyncIterator[_Lane]:
         """A free lane, or a new one while under the concurrency limit; wait otherwise."""
         free = self._free
         if free is None:
@@ -280,10 +292,12 @@ class JsonPoster:
                 code="implementation-timeout",
             ) from None
 
-    async def _attempt(self, lane: httpx.AsyncHTTPTransport, body: bytes) -> tuple[int, str, bytes]:
+    async def _attempt(self, lane: _Lane, body: bytes) -> tuple[int, str, bytes]:
         import httpx
 
         assert self._target is not None
+        if isinstance(lane, _StreamLane):
+            return await lane.post(self._request_headers, body, self._max_body, self.shown_url)
         request = httpx.Request("POST", self._target, headers=self._request_headers, content=body)
         response = await lane.handle_async_request(request)
         try:
@@ -304,6 +318,150 @@ class JsonPoster:
         finally:
             # Hands the connection back for keep-alive, or closes it if the body was not read.
             await response.aclose()
+
+
+class _StreamLane:
+    """One keep-alive HTTP/1.1 connection to a plain ``http://`` origin: asyncio streams and h11.
+
+    Opened on the first request and again after the server closes it; any
+    failure or cancellation mid-request closes it, so the next request starts
+    clean. Failures are raised as httpx's exceptions (``ConnectError``,
+    ``ReadError``, ``RemoteProtocolError``, ``LocalProtocolError``...), so
+    :meth:`JsonPoster.post` treats both kinds of lane alike.
+    """
+
+    def __init__(self, target: httpx.URL) -> None:
+        self._host = target.host
+        self._port = target.port or 80
+        self._path = target.raw_path
+        self._authority = target.netloc.decode("ascii")
+        self._answered = False
+        """Whether the current exchange has received the head of an answer."""
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._h11: h11.Connection | None = None
+
+    def _reusable(self) -> bool:
+        import h11
+
+        return (
+            self._writer is not None
+            and self._reader is not None
+            and self._h11 is not None
+            and not self._writer.is_closing()
+            and not self._reader.at_eof()  # the server closed it while idle
+            and self._h11.our_state is h11.DONE
+            and self._h11.their_state is h11.DONE
+        )
+
+    async def _connect(self) -> None:
+        import h11
+        import httpx
+
+        self._drop()
+        try:
+            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        except OSError as exc:
+            raise httpx.ConnectError(str(exc)) from None
+        self._h11 = h11.Connection(h11.CLIENT)
+
+    async def post(
+        self, headers: Mapping[str, str], body: bytes, max_body: int, shown_url: str
+    ) -> tuple[int, str, bytes]:
+        """POST ``body``; the status, reason and raw body of the answer."""
+        import httpx
+
+        reused = self._reusable()
+        if reused:
+            assert self._h11 is not None
+            self._h11.start_next_cycle()
+        else:
+            await self._connect()
+        try:
+            return await self._exchange(headers, body, max_body, shown_url)
+        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+            # A kept-alive connection the server dropped between requests fails before any
+            # answer: try once more on a new connection, as httpcore's pool does.
+            if not reused or self._answered:
+                raise
+            await self._connect()
+            return await self._exchange(headers, body, max_body, shown_url)
+
+    async def _exchange(
+        self, headers: Mapping[str, str], body: bytes, max_body: int, shown_url: str
+    ) -> tuple[int, str, bytes]:
+        import h11
+        import httpx
+
+        conn, reader, writer = self._h11, self._reader, self._writer
+        assert conn is not None and reader is not None and writer is not None
+        done = False
+        self._answered = False
+        try:
+            try:
+                head = [("host", self._authority), *headers.items(), ("content-length", str(len(body)))]
+                data = conn.send(h11.Request(method="POST", target=self._path, headers=head))
+                data = (data or b"") + (conn.send(h11.Data(data=body)) or b"") + (conn.send(h11.EndOfMessage()) or b"")
+            except h11.LocalProtocolError as exc:
+                raise httpx.LocalProtocolError(str(exc)) from None
+            try:
+                writer.write(data)
+                await writer.drain()
+            except OSError as exc:
+                raise httpx.WriteError(str(exc) or type(exc).__name__) from None
+            status, reason, size = 0, "", 0
+            chunks: list[bytes] = []
+            while True:
+                try:
+                    event = conn.next_event()
+                except h11.RemoteProtocolError as exc:
+                    raise httpx.RemoteProtocolError(str(exc)) from None
+                if event is h11.NEED_DATA:
+                    try:
+                        chunk = await reader.read(65536)
+                    except OSError as exc:
+                        raise httpx.ReadError(str(exc) or type(exc).__name__) from None
+                    if not chunk and conn.their_state is h11.SEND_RESPONSE:
+                        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+                    conn.receive_data(chunk)
+                elif isinstance(event, h11.Response):
+                    self._answered = True
+                    status, reason = event.status_code, event.reason.decode("ascii", errors="replace")
+                elif isinstance(event, h11.Data):
+                    size += len(event.data)
+                    if size > max_body:
+                        raise ImplementationError(
+                            f"oversized output: the response from {shown_url} is larger than {max_body} bytes",
+                            code="oversized-output",
+                        )
+                    chunks.append(bytes(event.data))
+                elif isinstance(event, h11.EndOfMessage):
+                    done = True
+                    return status, reason, b"".join(chunks)
+                elif isinstance(event, h11.ConnectionClosed):
+                    raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+                # h11.InformationalResponse (1xx): wait for the final answer
+        finally:
+            if not done or conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                # Mid-request failure, cancellation, or a server that closes after answering.
+                self._drop()
+
+    def _drop(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = self._h11 = None
+
+    async def aclose(self) -> None:
+        """Close the connection, if one is open."""
+        writer = self._writer
+        self._drop()
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+
+_Lane = Union["httpx.AsyncHTTPTransport", _StreamLane]
+"""A connection lane: httpx's transport (https, proxies) or the plain-http stream lane."""
 
 
 def _basic_auth(username: str, password: str) -> str:
