@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("no_leftover_processes")
 HANG_GUARD = 60.0
 
 
-def calfspec_run(tmp_path: Path, *args: str) -> tuple[int, dict[str, object], str, float]:
+def calfspec_run(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str, float]:
     """Run ``calfspec run ARGS`` from the checkout; return (status, JSON report, stderr, seconds)."""
     report = tmp_path / "result.json"
     command = [
@@ -123,7 +124,7 @@ def test_a_crash_mid_run_errors_only_the_affected_cases_and_the_run_goes_on(tmp_
     counts = verdicts(result)
     assert status == 1
     assert counts.get("error", 0) >= 1 and counts.get("pass", 0) > counts["error"]
-    errors = [c["error"] for c in result["cases"] if c["verdict"] == "error"]  # type: ignore[union-attr]
+    errors = [c["error"] for c in result["cases"] if c["verdict"] == "error"]
     assert all("exited with status 7" in e and "segfault-ish" in e for e in errors)
 
 
@@ -132,7 +133,7 @@ def test_a_misbehaving_http_service_errors_every_case_without_failing_the_run(tm
         status, result, _, elapsed = calfspec_run(tmp_path, "--impl", url, "--timeout", "5")
     assert status == 1
     assert set(verdicts(result)) == {"error"}
-    errors = [c["error"] for c in result["cases"]]  # type: ignore[union-attr]
+    errors = [c["error"] for c in result["cases"]]
     assert any("HTTP 500" in e for e in errors) and any("ConnectError" in e for e in errors)
     assert elapsed < HANG_GUARD
 

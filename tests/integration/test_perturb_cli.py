@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,8 @@ def _reports(tmp_path: Path, name: str) -> list[str]:
     ]
 
 
-def _tables(path: Path) -> dict[str, dict[str, object]]:
+def _tables(path: Path) -> dict[str, dict[str, Any]]:
+    """The JSON report's perturbation tables by family."""
     data = json.loads(path.read_text(encoding="utf-8"))
     return {t["family"]: t for t in data["perturbations"]}
 

@@ -24,4 +24,4 @@ def test_doc_example_runs_and_its_tests_pass(index: int) -> None:
     tests = [obj for name, obj in namespace.items() if name.startswith("test_") and callable(obj)]
     assert tests, "each example defines at least one test"
     for test in tests:
-        test()  # type: ignore[operator]
+        test()

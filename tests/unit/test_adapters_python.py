@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from calfspec import ImplementationError, TriageRequest, Urgency, load_implementation
+from calfspec import ImplementationError, Reply, TriageRequest, Urgency, load_implementation, reference_triage
 from calfspec._internal.adapters.python_ import PythonImplementation
 from calfspec._internal.errors import SpecError
 from tests.conftest import FIXTURES_DIR
@@ -16,8 +16,8 @@ MODULE = "tests.fixtures.impls.pyfuncs"
 SWOLLEN = TriageRequest(case_id="swollen", findings={"calf_swelling": "present"})
 
 
-def triage(spec: str, request: TriageRequest = SWOLLEN, timeout: float = 5.0):  # type: ignore[no-untyped-def]
-    async def go():  # type: ignore[no-untyped-def]
+def triage(spec: str, request: TriageRequest = SWOLLEN, timeout: float = 5.0) -> Reply:
+    async def go() -> Reply:
         impl = load_implementation(spec)
         await impl.start()
         try:
@@ -110,7 +110,7 @@ def test_a_timeout_error_raised_by_the_callable_itself_is_not_mistaken_for_ours(
 
 
 def test_a_decision_instance_is_passed_through_without_being_rebuilt() -> None:
-    decision = pyfuncs.reference_triage(SWOLLEN)
+    decision = reference_triage(SWOLLEN)
     impl = PythonImplementation(lambda request: decision, "python:inline")
     reply = asyncio.run(impl.triage(SWOLLEN, 1.0))
     assert reply.decision is decision

@@ -116,7 +116,7 @@ def test_matrix_cells_and_rule_and_condition_rows_link_to_their_filtered_cases()
 def test_repeats_get_their_own_anchor_and_every_article_id_is_unique() -> None:
     r = run([case("a", "urgent", repeat=0), case("a", "routine", repeat=1)], repeat=2)
     ids = [a["id"] for t, a in tags(render_html(r, load_guideline())) if t == "article"]
-    assert sorted(ids) == ["a", "a--r2"]
+    assert sorted(ids, key=str) == ["a", "a--r2"]
 
 
 def test_each_case_shows_the_conversation_round_by_round() -> None:

@@ -76,7 +76,7 @@ class Fake:
 
 
 def run(fake: Fake, scenarios: list[LoadedScenario], **opts: object) -> list:  # type: ignore[type-arg]
-    return asyncio.run(run_cases(fake, scenarios, load_guideline(), RunOptions(**opts)))  # type: ignore[arg-type]
+    return asyncio.run(run_cases(fake, scenarios, load_guideline(), RunOptions(**opts)))
 
 
 def test_the_reference_asks_and_the_harness_answers_from_the_scenario(scenarios: list[LoadedScenario]) -> None:
@@ -203,7 +203,7 @@ def test_a_revealed_side_must_be_a_side(tmp_path: Path) -> None:
 )
 def test_nonsense_run_options_are_an_input_error_not_a_crash_mid_run(options: dict[str, float], named: str) -> None:
     with pytest.raises(InputError, match=named) as info:
-        RunOptions(**options)  # type: ignore[arg-type]
+        RunOptions(**options)
     assert info.value.code == "invalid-run-options"
 
 

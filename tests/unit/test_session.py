@@ -9,7 +9,7 @@ import pytest
 from calfspec._internal.adapters import Reply
 from calfspec._internal.errors import ImplementationError
 from calfspec._internal.guideline import load_guideline
-from calfspec._internal.models.triage import TriageDecision, TriageRequest
+from calfspec._internal.models.triage import FindingState, TriageDecision, TriageRequest
 from calfspec._internal.session import ImplementationLoop, converse, started
 
 GUIDELINE = load_guideline()
@@ -64,7 +64,9 @@ def test_the_sync_loop_starts_once_runs_calls_and_closes_on_exit() -> None:
     request = TriageRequest(findings={"calf_swelling": "present"})
     with ImplementationLoop(impl) as loop:
         assert loop.running
-        conversation = loop.run(converse(impl, request, GUIDELINE, timeout=5, max_rounds=3, answer=lambda q: q))
+        conversation = loop.run(
+            converse(impl, request, GUIDELINE, timeout=5, max_rounds=3, answer=lambda _: FindingState.UNKNOWN)
+        )
         assert conversation.error is None and conversation.decision.urgency.value == "routine"
     assert not loop.running
     assert impl.events == ["start", "close"]
