@@ -123,4 +123,3 @@ def test_describe_expr_uses_labels_and_drops_single_part_groups() -> None:
     assert describe_expr(expr, GUIDELINE) == (
         f"all of ({label}; symptoms in one leg only; not (pregnant); not_in_vocabulary)"
     )
-

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 
+from calfspec._internal.adapters.reference import ReferenceImplementation
 from calfspec._internal.guideline import GuidelineIndex, load_guideline
 from calfspec._internal.review.models import ReviewerRegistry
 from calfspec._internal.review.render import render_pack
 from calfspec._internal.review.verify import review_scenarios
+from calfspec._internal.runner import RunOptions, run_cases
 from calfspec._internal.scenarios import LoadedScenario, load_scenarios
 from tests.conftest import SCENARIOS_DIR
 
@@ -29,7 +32,8 @@ def loaded(guideline: GuidelineIndex) -> list[LoadedScenario]:
 
 def _render(loaded: list[LoadedScenario], guideline: GuidelineIndex, fmt: str) -> str:
     report = review_scenarios([i.scenario for i in loaded], guideline, ReviewerRegistry(), [])
-    return render_pack(loaded, guideline, report, fmt=fmt, generated=WHEN)  # type: ignore[arg-type]
+    results = asyncio.run(run_cases(ReferenceImplementation(guideline), loaded, guideline, RunOptions()))
+    return render_pack(loaded, guideline, report, results, fmt=fmt, generated=WHEN)  # type: ignore[arg-type]
 
 
 def test_html_pack_shows_the_case_its_claims_rules_and_reference_answer(

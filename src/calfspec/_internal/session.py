@@ -252,7 +252,7 @@ def answer_request(
     if narrative is not None:
         words = []
         for key, value in answered.items():
-            label = guideline.findings[key].label if guideline and key in guideline.findings else key
+            label = guideline.label(key) if guideline else key
             words.append(f"{label}: {_ANSWER_WORDS.get(value, value.value)}")
         narrative = f"{narrative}\n\nAnswers to your questions: " + "; ".join(words) + "."
     return filled.model_copy(update={"narrative": narrative})

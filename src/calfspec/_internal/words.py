@@ -11,7 +11,7 @@ One module owns each small text job so that the wording cannot drift apart:
   (one line per topic, for counterexamples) and :func:`witness_facts` (the
   few facts of a witness, for lint messages);
 * truncation (:func:`clip`, :func:`one_line`);
-* Markdown escaping outside code (:func:`md_text`).
+* Markdown escaping outside code (:func:`md_text`, and :func:`md_cell` for a table cell).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ __all__ = [
     "STATE_WORDS",
     "Voice",
     "clip",
+    "md_cell",
     "md_text",
     "one_line",
     "patient_narrative",
@@ -83,6 +84,11 @@ def md_text(text: str) -> str:
     """Escape text for Markdown outside code: no HTML, no table breaks, no stray emphasis or links."""
     text = html.escape(text, quote=False).replace("\n", " ")
     return re.sub(r"([\\`*_\[\]|#])", r"\\\1", text)
+
+
+def md_cell(text: str) -> str:
+    """:func:`md_text` on one line: a Markdown table cell (white space folded)."""
+    return md_text(one_line(text))
 
 
 # --- a presentation in words ---------------------------------------------------------------

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from ..errors import ImplementationError
 from ..models.triage import TriageDecision
+from ..words import clip, one_line
 
 __all__ = ["decision_from_data", "decision_from_text", "describe_exit", "excerpt"]
 
@@ -25,9 +26,9 @@ def excerpt(text: str | bytes, limit: int = 200) -> str:
     """A short, single-line, printable excerpt of ``text`` for error messages."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
-    flat = " ".join(text.split())
+    flat = one_line(text)
     if len(flat) > limit:
-        return repr(flat[:limit]) + f" ... ({len(text)} characters)"
+        return repr(clip(flat, limit, marker="")) + f" ... ({len(text)} characters)"
     return repr(flat)
 
 

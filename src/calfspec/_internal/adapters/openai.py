@@ -53,8 +53,9 @@ from urllib.parse import parse_qsl
 from ..errors import ImplementationError, SpecError
 from ..guideline import GuidelineIndex, load_guideline
 from ..models.results import ChatUsage, ImplementationInfo
-from ..models.triage import FindingState, Onset, Side, TriageDecision, TriageRequest
+from ..models.triage import TriageDecision, TriageRequest
 from ..models.urgency import URGENCY_ORDER
+from ..words import third_person_summary
 from ._decode import decision_from_text, excerpt
 from .base import Reply
 from .http import DEFAULT_CONCURRENCY, SERVER_ERRORS, JsonPoster, check_url, public_url
@@ -117,46 +118,7 @@ def parse_openai_spec(text: str, spec: str) -> tuple[str, str, dict[str, str]]:
 
 def render_presentation(request: TriageRequest, guideline: GuidelineIndex) -> str:
     """The presentation in plain words, from the vocabulary labels; unknowns are left unsaid."""
-    who = {"female": "woman", "male": "man"}.get(request.sex.value, "person")
-    if request.age is not None:
-        sentences = [f"A {request.age}-year-old {who}"]
-    elif who == "person":
-        sentences = ["A person of unknown age and sex"]
-    else:
-        sentences = [f"A {who} of unknown age"]
-    if request.pregnant is FindingState.PRESENT:
-        sentences[0] += " who is pregnant"
-    elif request.pregnant is FindingState.ABSENT:
-        sentences[0] += " who is not pregnant"
-    sentences[0] += " has calf pain."
-    side = {
-        Side.LEFT: "It is in the left calf.",
-        Side.RIGHT: "It is in the right calf.",
-        Side.BOTH: "It is in both calves.",
-    }.get(request.side)
-    if side:
-        sentences.append(side)
-    onset = {Onset.SUDDEN: "It came on suddenly", Onset.GRADUAL: "It came on gradually"}.get(request.onset)
-    if request.duration_days is not None:
-        when = f"{request.duration_days:g} day(s) ago"
-        sentences.append(f"{onset} {when}." if onset else f"It started {when}.")
-    elif onset:
-        sentences.append(onset + ".")
-    if request.trigger:
-        sentences.append(f"They link it to: {request.trigger}.")
-
-    def label(finding: str) -> str:
-        item = guideline.findings.get(finding)
-        return item.label if item is not None else finding.replace("_", " ")
-
-    present = [label(f) for f, s in request.findings.items() if s is FindingState.PRESENT]
-    absent = [label(f) for f, s in request.findings.items() if s is FindingState.ABSENT]
-    if present:
-        sentences.append("They have: " + "; ".join(present) + ".")
-    if absent:
-        sentences.append("They do not have: " + "; ".join(absent) + ".")
-    sentences.append("Nothing else is known.")
-    return " ".join(sentences)
+    return third_person_summary(request, guideline)
 
 
 def _allowed_ids(guideline: GuidelineIndex) -> str:

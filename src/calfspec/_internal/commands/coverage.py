@@ -186,13 +186,12 @@ def _print(
     checks: list[str],
     n_scenarios: int,
 ) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 200  # logs and CI: wide enough that ids are not cut
+    from ..reports.console import stderr_console
+
+    console = stderr_console(width=200)  # logs and CI: wide enough that ids are not cut
     table = Table(title="Traceability: claim -> rules/pathways -> scenarios -> last result", show_lines=False)
     for col in ("claim", "basis", "passages", "rules / pathways", "scenarios", "last results"):
         table.add_column(col)

@@ -110,12 +110,9 @@ def _prepare_dir(folder: Path) -> None:
 
 
 def _console() -> Console:
-    from rich.console import Console
+    from ..reports.console import stderr_console
 
-    console = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
-    if not console.is_terminal:
-        console.width = 120
-    return console
+    return stderr_console(width=120)
 
 
 def _print_violation(
@@ -136,7 +133,7 @@ def _print_violation(
         answers = conversation.answers
         if answers:
             said = "; ".join(
-                f"{guideline.findings[q].label if q in guideline.findings else q}: {a.value}"
+                f"{guideline.label(q)}: {a.value}"
                 for q, a in answers.items()
             )
             console.print(f"  after asking ({said}):", markup=False)

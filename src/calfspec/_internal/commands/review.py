@@ -321,12 +321,12 @@ def _report_json(report: ReviewReport, failures: list[str], require_approved: bo
 
 
 def _print_report(report: ReviewReport, failures: list[str]) -> None:
-    from rich.console import Console
     from rich.markup import escape
 
+    from ..reports.console import stderr_console
     from ..review.verify import RecordStatus, ScenarioStatus
 
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = stderr_console(width=None)
     style = {
         ScenarioStatus.APPROVED: "green",
         ScenarioStatus.CHANGES_REQUESTED: "yellow",
@@ -393,10 +393,14 @@ def render(
       calfspec review render --out pack.html
       calfspec review render --out pack.md
     """
+    import asyncio
+
+    from ..adapters.reference import ReferenceImplementation
     from ..guideline import load_guideline
     from ..review.render import render_pack
     from ..review.store import load_records, load_registry, write_output
     from ..review.verify import review_scenarios
+    from ..runner import RunOptions, run_cases
     from ..scenarios import load_scenarios
 
     paths = _Paths(scenarios_path, guideline_dir, reviewers_file, signoffs_dir)
@@ -411,7 +415,11 @@ def render(
         paths={s.id: s.path for s in loaded},
     )
     chosen = fmt or ("md" if out.suffix.lower() in (".md", ".markdown") else "html")
-    text = render_pack(loaded, guideline, report, fmt="md" if chosen == "md" else "html", root=paths.root.parent)
+    # The pack shows the reference's answer as `calfspec run --impl reference` gets it, follow-ups included.
+    results = asyncio.run(run_cases(ReferenceImplementation(guideline), loaded, guideline, RunOptions(concurrency=4)))
+    text = render_pack(
+        loaded, guideline, report, results, fmt="md" if chosen == "md" else "html", root=paths.root.parent
+    )
     if str(out) == "-":
         sys.stdout.write(text)
     else:

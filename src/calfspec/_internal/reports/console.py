@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from ..guideline import GuidelineIndex
     from ..models.results import RunResult
 
-__all__ = ["DEFAULT_MAX_FAILURES", "HEARTBEAT_SECONDS", "ConsoleProgress", "print_summary", "render_console"]
+__all__ = [
+    "DEFAULT_MAX_FAILURES",
+    "HEARTBEAT_SECONDS",
+    "ConsoleProgress",
+    "print_summary",
+    "render_console",
+    "stderr_console",
+]
 
 DEFAULT_MAX_FAILURES = 20
 """How many non-passing trials ``calfspec run`` prints in detail; the rest get one line each."""
@@ -42,6 +49,21 @@ HEARTBEAT_SECONDS = 10.0
 
 _STATUS_STYLE = {"safety failure": "bold red", "error": "bold magenta", "quality failure": "yellow", "pass": "green"}
 _TAG_STYLE = {"safety": "bold red", "error": "bold magenta", "quality": "yellow", "pass": "green"}
+
+
+def stderr_console(*, width: int | None = 120) -> Console:
+    """The rich console every command writes human output to: stderr, colour only on a terminal.
+
+    No highlighting of numbers or paths and no ``:emoji:`` codes (ids and guideline
+    text pass through as written). Off a terminal (logs, CI) the width is ``width``
+    columns, so long ids are not wrapped at rich's default of 80; ``None`` keeps it.
+    """
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+    if width is not None and not console.is_terminal:
+        console.width = width
+    return console
 
 
 def _console(stream: TextIO, *, plain: bool = False) -> Console:

@@ -19,14 +19,14 @@ counted.
 
 from __future__ import annotations
 
-import html
 import re
 
 from ..guideline import GuidelineIndex
 from ..models.results import RunResult
+from ..words import md_text
 from ._common import CaseView, answer_text, build_view, implementation_notes, pct
 
-__all__ = ["MAX_CASES", "MAX_CHARS", "render_markdown"]
+__all__ = ["MAX_CASES", "MAX_CHARS", "md_code", "md_text", "render_markdown"]
 
 MAX_CASES = 50
 """How many non-passing trials are shown in full; the rest are counted."""
@@ -35,12 +35,6 @@ MAX_CHARS = 60_000
 """Size the document stays within, below GitHub's 65,536-character comment limit."""
 
 _ICON = {"PASSED": "✅", "INCOMPLETE": "⚠️", "FAILED": "❌"}
-
-
-def md_text(text: str) -> str:
-    """Escape text for Markdown outside code: no HTML, no table breaks, no stray emphasis or links."""
-    text = html.escape(text, quote=False).replace("\n", " ")
-    return re.sub(r"([\\`*_\[\]|#])", r"\\\1", text)
 
 
 def md_code(text: str) -> str:

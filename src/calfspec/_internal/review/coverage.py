@@ -10,6 +10,10 @@ patient is under-triaged), its cause (the findings are missed), the control
 (the rule) and the verification (positive and near-miss scenarios and their
 results). Risk ratings are left to the clinical safety officer.
 
+The CSV and Markdown documents are written by :mod:`~calfspec._internal.review.tables`,
+and ``--changed-since`` reads history in :mod:`~calfspec._internal.review._git`;
+both are re-exported here.
+
 The coverage policy fails, by default, when a red-flag rule lacks a positive
 scenario (``covers.red_flags``) or a negative one (``covers.near_miss``), when
 an alternative of a red flag's condition (each disjunct of an ``any``, at any
@@ -19,29 +23,22 @@ true, or when a claim marked ``interpretation`` has no scenario resting on it.
 
 from __future__ import annotations
 
-import csv
-import io
-import subprocess
-import tarfile
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 
-from ..errors import CalfspecError, InputError
-from ..guideline import GuidelineIndex, load_guideline
+from ..expressions import describe_expr
+from ..guideline import GuidelineIndex
 from ..models.guideline import AllOf, AnyOf, Basis, Expr, NotOf, Rule, RuleKind
 from ..models.results import RunResult, Severity, Verdict
 from ..models.scenario import Scenario
 from ..policy import canonical_presentation
 from ..rules import Truth, evaluate
 from ..scenarios import full_facts
-from ._text import describe_expr
-from .digest import cited_claim_ids, content_snapshot, diff_snapshots, snapshot_digest
-from .models import Decision
-from .store import RecordFile
+from ._git import GuidelineChange, changed_since
+from .digest import cited_claim_ids
+from .tables import HazardRow, MatrixRow, hazard_log_csv, hazard_log_markdown, matrix_csv, matrix_markdown
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -204,50 +201,6 @@ def _result(sid: str, summary: Mapping[str, str], have_results: bool) -> str:
     return f"{sid}: {summary.get(sid, 'not run')}"
 
 
-@dataclass(frozen=True)
-class MatrixRow:
-    """One source passage -> claim -> rules/pathways -> scenarios -> results."""
-
-    source: str
-    section: str
-    excerpt: str
-    claim: str
-    basis: str
-    statement: str
-    rules: tuple[str, ...]
-    pathways: tuple[str, ...]
-    scenarios: tuple[str, ...]
-    results: tuple[str, ...]
-
-    HEADER = (
-        "source",
-        "section",
-        "excerpt",
-        "claim",
-        "basis",
-        "statement",
-        "rules",
-        "pathways",
-        "scenarios",
-        "results",
-    )
-
-    def cells(self) -> tuple[str, ...]:
-        """The row as text cells, lists joined with ``; ``."""
-        return (
-            self.source,
-            self.section,
-            self.excerpt,
-            self.claim,
-            self.basis,
-            self.statement,
-            "; ".join(self.rules),
-            "; ".join(self.pathways),
-            "; ".join(self.scenarios),
-            "; ".join(self.results),
-        )
-
-
 def claim_scenarios(scenarios: Sequence[Scenario], guideline: GuidelineIndex) -> dict[str, list[str]]:
     """Claim id -> ids of the scenarios resting on it (as the sign-off digest counts them)."""
     out: dict[str, list[str]] = defaultdict(list)
@@ -290,47 +243,6 @@ def traceability(
                 )
             )
     return rows
-
-
-@dataclass(frozen=True)
-class HazardRow:
-    """One hazard-log entry (DCB0129-style)."""
-
-    hazard_id: str
-    hazard: str
-    cause: str
-    control: str
-    verification: str
-    result: str
-    status: str
-
-    HEADER = (
-        "hazard id",
-        "hazard",
-        "cause",
-        "control",
-        "verification (scenarios, invariants, checks)",
-        "result",
-        "status",
-        "severity",
-        "likelihood",
-        "risk",
-    )
-
-    def cells(self) -> tuple[str, ...]:
-        """The row as text cells; severity, likelihood and risk are left empty for the clinical safety officer."""
-        return (
-            self.hazard_id,
-            self.hazard,
-            self.cause,
-            self.control,
-            self.verification,
-            self.result,
-            self.status,
-            "",
-            "",
-            "",
-        )
 
 
 def _status(
@@ -558,143 +470,3 @@ def check_policy(
                 if outcome != "pass":
                     failures.append(f"scenario {s.id!r}: last result {outcome}")
     return failures
-
-
-def _md_cell(text: str) -> str:
-    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
-
-
-def _markdown(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines.extend("| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows)
-    return "\n".join(lines) + "\n"
-
-
-def _csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-def matrix_csv(rows: Sequence[MatrixRow]) -> str:
-    """The traceability matrix as CSV."""
-    return _csv(MatrixRow.HEADER, (r.cells() for r in rows))
-
-
-def matrix_markdown(rows: Sequence[MatrixRow], title: str) -> str:
-    """The traceability matrix as a Markdown document."""
-    intro = (
-        f"# Traceability matrix: {title}\n\n"
-        "Source passage -> claim -> rule/pathway -> scenarios -> last result. "
-        "A scenario rests on a claim when it cites it in `expect.claims` or covers a rule that cites it.\n\n"
-    )
-    return intro + _markdown(MatrixRow.HEADER, (r.cells() for r in rows))
-
-
-def hazard_log_csv(rows: Sequence[HazardRow]) -> str:
-    """The hazard log as CSV."""
-    return _csv(HazardRow.HEADER, (r.cells() for r in rows))
-
-
-def hazard_log_markdown(rows: Sequence[HazardRow], title: str) -> str:
-    """The hazard log as a Markdown document for a DCB0129-style safety case."""
-    intro = (
-        f"# Hazard log: {title}\n\n"
-        "Generated by `calfspec coverage`. One hazard per guideline rule (the rule is the control, "
-        "its positive and near-miss scenarios are the verification), the open-red-flag policy, and the "
-        "system-level hazards of guideline/hazards.yaml (each control with the scenarios, invariants and "
-        "`calfspec check` codes that verify it). The severity, likelihood and risk columns are empty on "
-        "purpose: the clinical safety officer assigns them (docs/clinical-safety.md). "
-        "Scenarios stay `draft` until a registered clinician signs them (`calfspec review verify`).\n\n"
-    )
-    return intro + _markdown(HazardRow.HEADER, (r.cells() for r in rows))
-
-
-@dataclass(frozen=True)
-class GuidelineChange:
-    """What a guideline change since a git revision means for the review."""
-
-    rev: str
-    files: tuple[str, ...]
-    claims: tuple[str, ...]
-    """Claim ids added, removed or changed."""
-    scenarios: tuple[str, ...]
-    """Scenarios whose signed content (scenario + cited claims) changed."""
-    approvals: tuple[RecordFile, ...]
-    """Approval records of the old content of those scenarios: they need re-review."""
-
-
-def _git(args: Sequence[str], cwd: Path) -> bytes:
-    try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False, timeout=120)
-    except FileNotFoundError:
-        raise InputError("git not found on PATH", code="tool-missing", hint="install git") from None
-    if proc.returncode != 0:
-        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise InputError(
-            f"git {' '.join(args[:2])} failed: {detail[-1] if detail else proc.returncode}",
-            code="git-failed",
-            path=cwd,
-            hint="--changed-since needs a git checkout and a revision that exists (e.g. a tag or main)",
-        )
-    return proc.stdout
-
-
-def changed_since(
-    rev: str,
-    guideline: GuidelineIndex,
-    scenarios: Sequence[Scenario],
-    records: Iterable[RecordFile],
-) -> GuidelineChange:
-    """Compare the guideline with its state at git revision ``rev``.
-
-    The old guideline is read from git (``git archive``), loaded, and each
-    scenario's signed content is computed under both. A scenario is affected
-    when the two differ; an approval is invalidated when it approved the old
-    content of an affected scenario.
-    """
-    gdir = guideline.root.resolve()
-    top = Path(_git(["rev-parse", "--show-toplevel"], gdir).decode().strip())
-    rel = gdir.relative_to(top).as_posix()
-    files = tuple(line for line in _git(["diff", "--name-only", rev, "--", rel], top).decode().splitlines() if line)
-    if not files:
-        return GuidelineChange(rev, (), (), (), ())
-    archive = _git(["archive", "--format=tar", rev, "--", rel], top)
-    with tempfile.TemporaryDirectory(prefix="calfspec-guideline-") as tmp:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tmp, filter="data")
-        try:
-            old = load_guideline(Path(tmp) / rel)
-        except CalfspecError as exc:
-            raise InputError(
-                f"the guideline at {rev} does not load: {exc.message}",
-                code="git-guideline-invalid",
-                hint="pick a revision where `calfspec check` passed",
-            ) from None
-    claims = tuple(
-        sorted(
-            cid
-            for cid in old.claims.keys() | guideline.claims.keys()
-            if (old.claims.get(cid) != guideline.claims.get(cid))
-        )
-    )
-    affected: dict[str, str] = {}
-    for s in scenarios:
-        new_snap = content_snapshot(s, guideline)
-        try:
-            old_snap = content_snapshot(s, old)
-        except CalfspecError:
-            affected[s.id] = ""  # it cites a claim or rule that did not exist then
-            continue
-        if diff_snapshots(old_snap, new_snap):
-            affected[s.id] = snapshot_digest(old_snap)
-    approvals = tuple(
-        f
-        for f in records
-        if f.record is not None
-        and f.record.decision is Decision.APPROVED
-        and affected.get(f.record.scenario_id) == f.record.digest
-    )
-    return GuidelineChange(rev, files, claims, tuple(sorted(affected)), approvals)

@@ -19,21 +19,19 @@ Markdown cells are escaped by the ``md`` filter.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ..adapters.reference import ReferenceImplementation
+from ..expressions import describe_expr
 from ..guideline import GuidelineIndex
 from ..models.guideline import Basis, RuleKind
 from ..models.results import CaseResult
 from ..models.triage import FindingState, Side
-from ..runner import RunOptions, run_cases
 from ..scenarios import LoadedScenario
-from ._text import describe_expr, finding_label
+from ..words import md_cell, state_word
 from .digest import Change, cited_claim_ids
 from .verify import ReviewReport, ScenarioReport, ScenarioStatus
 
@@ -122,9 +120,7 @@ class _Card:
 
 
 def _state_word(state: FindingState | Side) -> str:
-    if isinstance(state, Side):
-        return state.value
-    return {FindingState.PRESENT: "yes", FindingState.ABSENT: "no", FindingState.UNKNOWN: "not known"}[state]
+    return state.value if isinstance(state, Side) else state_word(state, "reviewer")
 
 
 def _titled(ids: Sequence[str], table: dict[str, str]) -> tuple[str, ...]:
@@ -139,8 +135,8 @@ def _reference(result: CaseResult, guideline: GuidelineIndex) -> _Reference:
     rounds = tuple(
         _Round(
             urgency=ex.decision.urgency.value if ex.decision else "-",
-            questions=tuple(finding_label(q, guideline) for q in (ex.decision.questions if ex.decision else ())),
-            answered=tuple(f"{finding_label(k, guideline)}: {v}" for k, v in ex.answered.items()),
+            questions=tuple(guideline.label(q) for q in (ex.decision.questions if ex.decision else ())),
+            answered=tuple(f"{guideline.label(k)}: {v}" for k, v in ex.answered.items()),
         )
         for ex in result.transcript
     )
@@ -165,7 +161,7 @@ def _reference(result: CaseResult, guideline: GuidelineIndex) -> _Reference:
         pathways=_titled(decision.pathways, pathways),
         advice=_titled(decision.advice, advice),
         conditions=_titled(decision.conditions, conditions),
-        open_questions=tuple(finding_label(q, guideline) for q in decision.questions),
+        open_questions=tuple(guideline.label(q) for q in decision.questions),
         rounds=rounds,
         rationale=decision.rationale or "",
     )
@@ -253,8 +249,8 @@ def _card(
         narrative=s.narrative,
         notes=s.notes,
         facts=facts,
-        findings=tuple((finding_label(k, guideline), _state_word(v)) for k, v in p.findings.items()),
-        revealed=tuple((finding_label(k, guideline), _state_word(v)) for k, v in s.reveal_on_ask.items()),
+        findings=tuple((guideline.label(k), _state_word(v)) for k, v in p.findings.items()),
+        revealed=tuple((guideline.label(k), _state_word(v)) for k, v in s.reveal_on_ask.items()),
         urgency_min=s.expect.urgency.min.label,
         urgency_max=s.expect.urgency.max.label,
         pathways_required=_titled(s.expect.pathways_required, pathways),
@@ -277,32 +273,21 @@ def _card(
     )
 
 
-def _reference_results(scenarios: Sequence[LoadedScenario], guideline: GuidelineIndex) -> dict[str, CaseResult]:
-    # The pack shows the reference's answer exactly as `calfspec run --impl reference`
-    # would get it, follow-up questions included, so it goes through the real runner.
-    results = asyncio.run(
-        run_cases(ReferenceImplementation(guideline), scenarios, guideline, RunOptions(concurrency=4))
-    )
-    return {r.scenario_id: r for r in results}
-
-
-def _md(value: object) -> str:
-    text = str(value)
-    for ch in ("\\", "|", "*", "_", "`", "<", ">", "[", "]"):
-        text = text.replace(ch, "\\" + ch)
-    return " ".join(text.split())
-
-
 def render_pack(
     scenarios: Sequence[LoadedScenario],
     guideline: GuidelineIndex,
     review: ReviewReport,
+    results: Sequence[CaseResult],
     *,
     fmt: PackFormat = "html",
     generated: dt.datetime | None = None,
     root: Path | None = None,
 ) -> str:
-    """Render the reviewer pack for ``scenarios`` as HTML or Markdown text."""
+    """Render the reviewer pack for ``scenarios`` as HTML or Markdown text.
+
+    ``results`` holds the reference's answer to every scenario, run by the
+    caller: a renderer only builds text.
+    """
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     env = Environment(
@@ -313,10 +298,10 @@ def render_pack(
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["md"] = _md
+    env.filters["md"] = lambda value: md_cell(str(value))
     by_id = {r.scenario_id: r for r in review.scenarios}
-    results = _reference_results(scenarios, guideline)
-    cards = [_card(s, guideline, by_id[s.id], results[s.id], root) for s in scenarios]
+    answers = {r.scenario_id: r for r in results}
+    cards = [_card(s, guideline, by_id[s.id], answers[s.id], root) for s in scenarios]
     counts = {st.value: sum(1 for c in cards if c.status == st.value) for st in ScenarioStatus}
     template = env.get_template("pack.html.j2" if fmt == "html" else "pack.md.j2")
     return template.render(
