@@ -21,7 +21,7 @@ There is no clinical content here: every threshold, tier and kind is data in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .guideline import GuidelineIndex
@@ -42,7 +42,7 @@ from .models.guideline import (
 from .models.scenario import Scenario
 from .models.triage import FindingState, Presentation, TriageDecision
 from .models.urgency import Urgency
-from .rules import RuleOutcome, Truth, evaluate, evaluate_rules
+from .rules import RuleOutcome, Truth, TruthFunction, evaluate_rules, truth_function
 
 __all__ = [
     "DeprecatedUse",
@@ -62,6 +62,78 @@ __all__ = [
 
 _P = TypeVar("_P", bound=Presentation)
 
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the policy derives from a guideline alone, computed once per loaded guideline.
+
+    Every request is evaluated against the same guideline, so the advice each rule
+    withholds, each rule's positive tests and the compiled conditions are worked out
+    on first use and kept here rather than recomputed per request.
+    """
+
+    index: GuidelineIndex
+    finding_aliases: frozenset[str]
+    guarded_advice: tuple[tuple[str, TruthFunction], ...]
+    """``(advice id, contraindicated_when compiled)`` for each item that has one, in file order."""
+    withholds: dict[int, tuple[Rule, tuple[str, ...]]] = field(default_factory=dict)
+    evidence_atoms: dict[int, tuple[Rule, tuple[tuple[TruthFunction, str, OpenFlagEvidence], ...]]] = field(
+        default_factory=dict
+    )
+
+    def contraindications(self, rule: Rule) -> tuple[str, ...]:
+        hit = self.withholds.get(id(rule))
+        if hit is not None and hit[0] is rule:
+            return hit[1]
+        ids = _rule_contraindications(self.index, rule)
+        self.withholds[id(rule)] = (rule, ids)
+        return ids
+
+    def atoms(self, rule: Rule) -> tuple[tuple[TruthFunction, str, OpenFlagEvidence], ...]:
+        """The rule's positive tests, compiled, each with the name and kind of evidence it is."""
+        hit = self.evidence_atoms.get(id(rule))
+        if hit is not None and hit[0] is rule:
+            return hit[1]
+        atoms = []
+        for atom in defining_atoms(rule.when):
+            if isinstance(atom, PregnantIs):
+                atoms.append((truth_function(atom), "pregnant", OpenFlagEvidence.RISK_FACTOR))
+                continue
+            finding = self.index.findings.get(atom.finding)
+            kind = (
+                OpenFlagEvidence.RISK_FACTOR
+                if finding is not None and finding.kind is FindingKind.RISK_FACTOR
+                else OpenFlagEvidence.DEFINING_FINDING
+            )
+            atoms.append((truth_function(atom), atom.finding, kind))
+        self.evidence_atoms[id(rule)] = (rule, tuple(atoms))
+        return tuple(atoms)
+
+
+_PLANS: dict[int, _Plan] = {}
+_MAX_PLANS = 16
+
+
+def _plan(index: GuidelineIndex) -> _Plan:
+    """The plan of a loaded guideline (a guideline index is frozen: its plan never goes stale)."""
+    plan = _PLANS.get(id(index))
+    if plan is not None and plan.index is index:
+        return plan
+    plan = _Plan(
+        index=index,
+        finding_aliases=frozenset(a.id for a in index.guideline.aliases if a.section.value == "findings"),
+        guarded_advice=tuple(
+            (item.id, truth_function(item.contraindicated_when))
+            for item in index.guideline.advice
+            if item.contraindicated_when is not None
+        ),
+    )
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[id(index)] = plan
+    return plan
+
+
 # --- aliases and derivations -------------------------------------------------------------
 
 
@@ -70,7 +142,7 @@ def canonical_findings(index: GuidelineIndex, findings: dict[str, FindingState])
 
     A replacement stated explicitly wins over the state the alias maps to it.
     """
-    if not any(("findings", k) in index.aliases for k in findings):
+    if _plan(index).finding_aliases.isdisjoint(findings):
         return dict(findings)
     out: dict[str, FindingState] = {}
     for key, state in findings.items():
@@ -241,19 +313,10 @@ def defining_atoms(expr: Expr) -> Iterator[FindingIs | PregnantIs]:
 
 def _evidence(index: GuidelineIndex, rule: Rule, presentation: Presentation) -> dict[OpenFlagEvidence, list[str]]:
     present: dict[OpenFlagEvidence, list[str]] = {}
-    for atom in defining_atoms(rule.when):
-        if evaluate(atom, presentation) is not Truth.TRUE:
-            continue
-        if isinstance(atom, PregnantIs):
-            present.setdefault(OpenFlagEvidence.RISK_FACTOR, []).append("pregnant")
-            continue
-        finding = index.findings.get(atom.finding)
-        kind = (
-            OpenFlagEvidence.RISK_FACTOR
-            if finding is not None and finding.kind is FindingKind.RISK_FACTOR
-            else OpenFlagEvidence.DEFINING_FINDING
-        )
-        present.setdefault(kind, []).append(atom.finding)
+    findings, side, pregnant = presentation.findings, presentation.side, presentation.pregnant
+    for test, name, kind in _plan(index).atoms(rule):
+        if test(findings, side, pregnant) is Truth.TRUE:
+            present.setdefault(kind, []).append(name)
     return present
 
 
@@ -365,6 +428,10 @@ def rule_contraindications(index: GuidelineIndex, rule: Rule) -> tuple[str, ...]
     What it lists in ``contraindicates``; for a red flag, also every item of a kind in the
     policy's ``red_flags_withhold``, except the items it lists in ``allows_advice``.
     """
+    return _plan(index).contraindications(rule)
+
+
+def _rule_contraindications(index: GuidelineIndex, rule: Rule) -> tuple[str, ...]:
     out = list(dict.fromkeys(rule.contraindicates))
     if rule.kind is RuleKind.RED_FLAG:
         kinds = set(index.meta.policy.red_flags_withhold)
@@ -382,16 +449,15 @@ def withheld_advice(
     (the item's own condition holds or is undetermined): unknown is never absent.
     """
     outcomes = outcomes if outcomes is not None else evaluate_rules(index.guideline.rules, presentation)
+    plan = _plan(index)
     out: dict[str, list[str]] = {}
     for o in outcomes:
         if o.truth is Truth.FALSE:
             continue
-        for adv in rule_contraindications(index, o.rule):
+        for adv in plan.contraindications(o.rule):
             out.setdefault(adv, []).append(o.rule.id)
-    for item in index.guideline.advice:
-        if (
-            item.contraindicated_when is not None
-            and evaluate(item.contraindicated_when, presentation) is not Truth.FALSE
-        ):
-            out.setdefault(item.id, []).append("contraindicated_when")
+    findings, side, pregnant = presentation.findings, presentation.side, presentation.pregnant
+    for advice_id, contraindicated in plan.guarded_advice:
+        if contraindicated(findings, side, pregnant) is not Truth.FALSE:
+            out.setdefault(advice_id, []).append("contraindicated_when")
     return {k: tuple(v) for k, v in out.items()}

@@ -24,7 +24,7 @@ class Urgency(StrEnum):
     @property
     def rank(self) -> int:
         """0 for ``self_care`` up to 3 for ``emergency``."""
-        return URGENCY_ORDER.index(self)
+        return _RANK[self]
 
     @property
     def label(self) -> str:
@@ -34,22 +34,22 @@ class Urgency(StrEnum):
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Urgency):
             return NotImplemented
-        return self.rank < other.rank
+        return _RANK[self] < _RANK[other]
 
     def __le__(self, other: object) -> bool:
         if not isinstance(other, Urgency):
             return NotImplemented
-        return self.rank <= other.rank
+        return _RANK[self] <= _RANK[other]
 
     def __gt__(self, other: object) -> bool:
         if not isinstance(other, Urgency):
             return NotImplemented
-        return self.rank > other.rank
+        return _RANK[self] > _RANK[other]
 
     def __ge__(self, other: object) -> bool:
         if not isinstance(other, Urgency):
             return NotImplemented
-        return self.rank >= other.rank
+        return _RANK[self] >= _RANK[other]
 
 
 URGENCY_ORDER: tuple[Urgency, ...] = (
@@ -59,6 +59,8 @@ URGENCY_ORDER: tuple[Urgency, ...] = (
     Urgency.EMERGENCY,
 )
 """Least to most urgent."""
+
+_RANK = {u: i for i, u in enumerate(URGENCY_ORDER)}
 
 _LABELS = {
     Urgency.SELF_CARE: "self-care at home",
