@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from .errors import InputError
 from .runner import RunOptions, run_cases
@@ -36,6 +36,12 @@ if TYPE_CHECKING:
     from .models.results import CaseResult, ImplementationInfo, NotRun, RunResult
     from .models.triage import TriageDecision, TriageRequest
     from .scenarios import LoadedScenario
+
+    TriageFunction: TypeAlias = (
+        Callable[[TriageRequest], TriageDecision | Awaitable[TriageDecision]]
+        | Callable[[dict[str, object]], Mapping[str, object] | Awaitable[Mapping[str, object]]]
+    )
+    """A triage function: a request model (or its JSON dict) in, a decision (or its dict) out; sync or async."""
 
 __all__ = [
     "SuitePlan",
@@ -281,7 +287,7 @@ def _setup(
 
 
 def run(
-    impl: str | Implementation | Callable[[TriageRequest], TriageDecision | Awaitable[TriageDecision]],
+    impl: str | Implementation | TriageFunction,
     *,
     scenarios: str | Path | None = None,
     guideline: str | Path | GuidelineIndex | None = None,
@@ -309,7 +315,7 @@ def run(
 
 
 async def run_async(
-    impl: str | Implementation | Callable[[TriageRequest], TriageDecision | Awaitable[TriageDecision]],
+    impl: str | Implementation | TriageFunction,
     *,
     scenarios: str | Path | None = None,
     guideline: str | Path | GuidelineIndex | None = None,
