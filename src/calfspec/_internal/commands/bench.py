@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_OK
+from .._exit import ExitCode
 
 
 @click.command("bench")
@@ -54,4 +54,4 @@ def bench(quick: bool, as_json: bool) -> None:
     render_table(measurements, quick)
     if as_json:
         sys.stdout.write(to_json(measurements, quick) + "\n")
-    sys.exit(EXIT_OK)
+    sys.exit(ExitCode.OK)
