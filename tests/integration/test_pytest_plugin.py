@@ -234,8 +234,14 @@ def pytest_unconfigure(config):
     assert "calfspec.pytest_plugin" in loaded, "the plugin is registered through the pytest11 entry point"
     # hypothesis, rich and friends may come from their own pytest plugins; calfspec
     # must add nothing of its own, and nothing that needs pydantic.
-    # (The package root may read its version from calfspec._internal._version, which imports nothing.)
-    free = {"calfspec._internal", "calfspec._internal._version"}
+    # Besides the version, only the stdlib-only connector table behind the --calfspec-impl help.
+    free = {
+        "calfspec._internal",
+        "calfspec._internal._version",
+        "calfspec._internal.adapters",
+        "calfspec._internal.adapters.spec",
+        "calfspec._internal.errors",
+    }
     assert {m for m in loaded if m.startswith("calfspec") and m not in free} == {"calfspec", "calfspec.pytest_plugin"}
     assert not {m for m in loaded if m.startswith("pydantic")}
     # No header line, no summary section, no scenario items.

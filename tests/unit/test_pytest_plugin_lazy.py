@@ -14,8 +14,15 @@ import sys
 
 HEAVY = ("pydantic", "rich", "httpx", "hypothesis", "jinja2", "ruamel", "jsonschema", "click")
 
-FREE = {"calfspec._internal", "calfspec._internal._version"}
-"""calfspec modules that import nothing at all: the package root may read its version from them."""
+FREE = {
+    "calfspec._internal",
+    "calfspec._internal._version",
+    "calfspec._internal.adapters",
+    "calfspec._internal.adapters.spec",
+    "calfspec._internal.errors",
+}
+"""calfspec modules that need only the standard library: the package root reads its version from
+``_version``, and the ``--calfspec-impl`` help is generated from the connector table in ``adapters.spec``."""
 
 PROBE = """
 import json, sys
@@ -40,6 +47,8 @@ def test_importing_the_plugin_imports_no_heavy_third_party_module() -> None:
 
 def test_importing_the_plugin_imports_no_other_calfspec_module() -> None:
     # Not even the plugin's own submodules (_session, _items, _render): they load with --calfspec-impl.
+    # FREE is what pytest_addoption adds; tests/integration/test_pytest_plugin.py runs that hook in a
+    # real pytest and checks that it loads no pydantic.
     modules = imported_by_plugin()
     ours = sorted(m for m in modules if m.split(".")[0] == "calfspec" and m not in FREE)
     assert ours == ["calfspec", "calfspec.pytest_plugin"]

@@ -50,6 +50,7 @@ __all__ = [
     "revise_contradicted",
     "run_case",
     "run_cases",
+    "run_started",
 ]
 
 NOT_SENT_CODE = "implementation-gave-up"
@@ -265,7 +266,6 @@ async def run_cases(
     an error (code ``protocol-error``) in the returned list and handed to
     ``on_revised``, which replaces the result ``on_result`` saw.
     """
-    sem = asyncio.Semaphore(max(1, options.concurrency))
     results: list[CaseResult] = []
 
     def deliver(result: CaseResult) -> None:
@@ -277,23 +277,10 @@ async def run_cases(
         if on_result is not None:
             on_result(result)
 
-    async def one(loaded: LoadedScenario, repeat: int) -> None:
-        async with sem:
-            # Yield once per case: an in-process implementation that never awaits would
-            # otherwise run every queued case before Ctrl-C or SIGTERM could cancel the run.
-            await asyncio.sleep(0)
-            if interrupted():
-                # Ctrl-C while an in-process call held the loop: start nothing new.
-                raise asyncio.CancelledError
-            result = await run_case(impl, loaded, guideline, options, repeat)
-        deliver(result)
-
     with note_sigint(), stdout_to_stderr():
         try:
-            async with started(impl), asyncio.TaskGroup() as tg:
-                for repeat in range(options.repeat):
-                    for loaded in scenarios:
-                        tg.create_task(one(loaded, repeat))
+            async with started(impl):
+                await run_started(impl, scenarios, guideline, options, deliver)
         except ImplementationError as exc:
             if exc.code != "implementation-start-failed":
                 raise
@@ -309,6 +296,39 @@ async def run_cases(
     order = {s.id: i for i, s in enumerate(scenarios)}
     results.sort(key=lambda r: (order[r.scenario_id], r.repeat, r.perturbation is not None, r.perturbation or ""))
     return results
+
+
+async def run_started(
+    impl: Implementation,
+    scenarios: Sequence[LoadedScenario],
+    guideline: GuidelineIndex,
+    options: RunOptions,
+    deliver: Callable[[CaseResult], None],
+) -> None:
+    """The scheduling of :func:`run_cases`, on an implementation the caller has started and will close.
+
+    Every scenario runs ``options.repeat`` times, at most ``options.concurrency``
+    at once; each result goes to ``deliver`` as soon as it is judged. The pytest
+    plugin runs its look-ahead batches through this, on the one implementation
+    its session keeps started.
+    """
+    sem = asyncio.Semaphore(max(1, options.concurrency))
+
+    async def one(loaded: LoadedScenario, repeat: int) -> None:
+        async with sem:
+            # Yield once per case: an in-process implementation that never awaits would
+            # otherwise run every queued case before Ctrl-C or SIGTERM could cancel the run.
+            await asyncio.sleep(0)
+            if interrupted():
+                # Ctrl-C while an in-process call held the loop: start nothing new.
+                raise asyncio.CancelledError
+            result = await run_case(impl, loaded, guideline, options, repeat)
+        deliver(result)
+
+    async with asyncio.TaskGroup() as tg:
+        for repeat in range(options.repeat):
+            for loaded in scenarios:
+                tg.create_task(one(loaded, repeat))
 
 
 def revise_contradicted(

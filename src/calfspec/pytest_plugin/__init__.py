@@ -27,8 +27,9 @@ Installing calfspec registers this package through the ``pytest11`` entry
 point, so it is imported by every pytest run in that environment. At import it
 therefore touches only pytest and the standard library, and not even its own
 submodules: those, and calfspec's models, adapters and runner, are imported only
-once ``--calfspec-impl`` is given. Without that option every hook returns at
-once. See docs/pytest-plugin.md.
+once ``--calfspec-impl`` is given. (The option help reads the connector table,
+:mod:`calfspec._internal.adapters.spec`, which needs nothing but the standard
+library.) Without that option every hook returns at once. See docs/pytest-plugin.md.
 """
 
 from __future__ import annotations
@@ -103,14 +104,15 @@ def _positive_int(text: str) -> int:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the ``--calfspec-*`` options in their own help group."""
+    # The forms come from the one connector table; that module imports only the standard library.
+    from .._internal.adapters.spec import spec_help
+
     group = parser.getgroup("calfspec", "calfspec: golden calf-pain triage scenarios as tests")
     group.addoption(
         "--calfspec-impl",
         metavar="SPEC",
         default=None,
-        help="Run the golden scenarios against this implementation: reference, python:MODULE:CALLABLE, "
-        "python:FILE.py:CALLABLE, cmd:COMMAND, http(s)://URL, openai:... or an entry-point name. "
-        "Without it the plugin does nothing.",
+        help=spec_help("Run the golden scenarios against this implementation") + " Without it the plugin does nothing.",
     )
     group.addoption(
         "--calfspec-scenarios",

@@ -116,7 +116,8 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         """Map the verdict: fail at or above ``--calfspec-fail-on``, xfail below it."""
-        from .._internal.models.results import Severity, Verdict
+        from .._internal.compare import counts_against
+        from .._internal.models.results import Verdict
         from ._render import render_failure
 
         result = self._result
@@ -125,8 +126,9 @@ class ScenarioItem(pytest.Item):
             return
         run = self.run_state
         assert result.severity is not None
-        # --runxfail makes pytest.xfail() a no-op (the case would pass), so it must fail here instead.
-        if result.severity.rank >= Severity(run.fail_on).rank or self.config.getoption("runxfail"):
+        # The same threshold as `calfspec run --fail-on`. --runxfail makes pytest.xfail() a
+        # no-op (the case would pass), so it must fail here instead.
+        if counts_against(result, run.fail_on) or self.config.getoption("runxfail"):
             raise ScenarioFailure(render_failure(result, self.loaded, run))
         pytest.xfail(
             f"{result.severity.value} failure below --calfspec-fail-on={run.fail_on}: "

@@ -5,7 +5,8 @@
 the implementation at collection; starts the implementation once, at the first
 case, in an :class:`~calfspec._internal.session.ImplementationLoop` that both
 scenario and invariant items share; runs scenario items in look-ahead batches
-through the runner's own scheduling; and closes everything at the end.
+through the runner's own scheduling (:func:`~calfspec._internal.runner.run_started`);
+and closes everything at the end.
 
 Only pytest and the standard library are imported here at module level; the
 rest of calfspec is imported inside the methods, once ``--calfspec-impl`` is
@@ -177,10 +178,13 @@ class PluginSession:
         return batch
 
     def _run_batch(self, item: ScenarioItem) -> None:
-        import asyncio
+        """Run ``item``'s look-ahead batch through the runner's scheduling; cache each outcome.
 
-        from .._internal.models.results import CaseResult as CaseResultType
-        from .._internal.runner import revise_contradicted, run_case
+        A case on which calfspec itself raised (a bug) stops its batch; every case
+        of the batch left without a result keeps that exception, and its item
+        reports it with the traceback.
+        """
+        from .._internal.runner import revise_contradicted, run_started
 
         session = self._ensure_started()
         assert session is not None, "setup() checks start_error first"
@@ -188,22 +192,22 @@ class PluginSession:
         impl, options, guideline = self._impl, self._options, self.guideline
         assert impl is not None
         batch = self._batch_from(item, options.concurrency)
-
-        async def run_all() -> list[CaseResult | BaseException]:
-            return await asyncio.gather(
-                *(run_case(impl, it.loaded, guideline, options) for it in batch), return_exceptions=True
-            )
-
-        outcomes = session.run(run_all())
-        for outcome in outcomes:
-            if isinstance(outcome, (KeyboardInterrupt, SystemExit)):
-                raise outcome
+        judged: list[CaseResult] = []
+        crash: Exception | None = None
+        try:
+            session.run(run_started(impl, [it.loaded for it in batch], guideline, options, judged.append))
+        except Exception as exc:  # KeyboardInterrupt and SystemExit go on to pytest
+            crash = exc
         # A cmd: implementation that answered a case twice: that case is a protocol error.
-        judged = [o for o in outcomes if isinstance(o, CaseResultType)]
         revise_contradicted(impl, judged)
-        revised = iter(judged)
-        for it, outcome in zip(batch, outcomes, strict=True):
-            self._results[it.loaded.id] = next(revised) if isinstance(outcome, CaseResultType) else outcome
+        by_id: dict[str, CaseResult | BaseException] = {result.scenario_id: result for result in judged}
+        for it in batch:
+            outcome = by_id.get(it.loaded.id, crash)
+            if outcome is None:
+                # Nothing raised, yet a case has no result: the runner started nothing new
+                # after the user's Ctrl-C (runner.interrupted()). Stop as pytest does.
+                raise KeyboardInterrupt
+            self._results[it.loaded.id] = outcome
 
     def check_invariant(self, invariant: Invariant) -> InvariantReport:
         """Search one invariant with the session's fuzzer (started at the first invariant)."""
