@@ -29,7 +29,6 @@ from calfspec.invariants import (
     counterexample_scenarios,
     derive_invariants,
     describe_presentation,
-    fuzz_throughput,
     select_invariants,
 )
 from calfspec.invariants._definitions import ExclusionBeforeSelfCare
@@ -449,8 +448,3 @@ def test_presentations_are_described_in_clinical_words() -> None:
     assert "present: Swollen calf" in lines
     assert "absent: Fever" in lines
     assert "unknown: every other finding" in lines
-
-
-def test_fuzz_throughput_counts_examples_over_every_invariant() -> None:
-    rate = fuzz_throughput("reference", examples=3, seed=0)
-    assert rate > 0

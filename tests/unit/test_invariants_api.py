@@ -23,7 +23,6 @@ EXPECTED = [
     "derive_invariants",
     "describe_decision",
     "describe_presentation",
-    "fuzz_throughput",
     "select_invariants",
 ]
 

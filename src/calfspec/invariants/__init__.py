@@ -46,7 +46,7 @@ from ._consultation import Case, Session
 from ._definitions import Invariant, InvariantFamily, ViolationKind
 from ._derive import derive_invariants, select_invariants
 from ._drafts import counterexample_scenarios
-from ._fuzzer import Fuzzer, FuzzOptions, InvariantReport, Violation, check_invariant, fuzz_throughput
+from ._fuzzer import Fuzzer, FuzzOptions, InvariantReport, Violation, check_invariant
 from ._words import describe_decision, describe_presentation
 
 __all__ = [
@@ -65,6 +65,5 @@ __all__ = [
     "derive_invariants",
     "describe_decision",
     "describe_presentation",
-    "fuzz_throughput",
     "select_invariants",
 ]

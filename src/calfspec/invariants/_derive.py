@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from .._internal.errors import InputError
-from .._internal.guideline import GuidelineIndex, expr_atoms, load_guideline
-from .._internal.models.guideline import AllOf, AnyOf, Expr, FindingIs, NotOf, RuleKind, SideIs, SideTest
+from .._internal.expressions import all_exprs, polarities, side_tests
+from .._internal.guideline import GuidelineIndex, load_guideline
+from .._internal.models.guideline import RuleKind, SideTest
 from ._definitions import (
     ContraindicationInvariant,
     ExclusionBeforeSelfCare,
@@ -23,29 +24,6 @@ from ._relations import Determinism, IrrelevantDetails, LateralitySymmetry, Mono
 __all__ = ["derive_invariants", "select_invariants"]
 
 
-def _polarities(expr: Expr, positive: bool = True) -> Iterator[tuple[str, bool]]:
-    """Each finding an expression names, with False when it sits under an odd number of ``not``."""
-    if isinstance(expr, FindingIs):
-        yield expr.finding, positive
-    elif isinstance(expr, AllOf | AnyOf):
-        for part in expr.all if isinstance(expr, AllOf) else expr.any:
-            yield from _polarities(part, positive)
-    elif isinstance(expr, NotOf):
-        yield from _polarities(expr.not_, not positive)
-
-
-def _side_tests(expr: Expr) -> Iterator[SideTest]:
-    return (atom.side for atom in expr_atoms(expr) if isinstance(atom, SideIs))
-
-
-def _all_exprs(guideline: GuidelineIndex) -> Iterator[Expr]:
-    g = guideline.guideline
-    yield from (r.when for r in g.rules)
-    for a in g.advice:
-        yield from (e for e in (a.indicated_when, a.contraindicated_when) if e is not None)
-    yield from (c.suggested_by for c in g.conditions if c.suggested_by is not None)
-
-
 def derive_invariants(guideline: GuidelineIndex | None = None) -> tuple[Invariant, ...]:
     """Every invariant the guideline implies, red flags first, in a stable order."""
     index = guideline if guideline is not None else load_guideline()
@@ -53,14 +31,14 @@ def derive_invariants(guideline: GuidelineIndex | None = None) -> tuple[Invarian
     policy = index.meta.policy
     out: list[Invariant] = [RedFlagInvariant(rule) for rule in index.red_flags]
     out.extend(ContraindicationInvariant(a) for a in g.advice if a.contraindicated_when is not None)
-    negated = {f for r in g.rules for f, positive in _polarities(r.when) if not positive}
-    raising = unique(f for r in index.red_flags for f, positive in _polarities(r.when) if positive and f not in negated)
+    negated = {f for r in g.rules for f, positive in polarities(r.when) if not positive}
+    raising = unique(f for r in index.red_flags for f, positive in polarities(r.when) if positive and f not in negated)
     red_claims = unique(c for r in index.red_flags for c in r.claims)
     if raising:
         out.append(Monotonicity(raising, red_claims))
-    side_tests = {t for e in _all_exprs(index) for t in _side_tests(e)}
-    if not side_tests & {SideTest.LEFT, SideTest.RIGHT}:
-        sided = [r for r in g.rules if any(True for _ in _side_tests(r.when))]
+    tested = {t for e in all_exprs(index) for t in side_tests(e)}
+    if not tested & {SideTest.LEFT, SideTest.RIGHT}:
+        sided = [r for r in g.rules if any(True for _ in side_tests(r.when))]
         out.append(LateralitySymmetry(unique(c for r in sided for c in r.claims) or policy.claims))
     out.append(IrrelevantDetails())
     out.append(Determinism())

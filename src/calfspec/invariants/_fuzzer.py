@@ -24,7 +24,7 @@ from ._consultation import Case, Session
 from ._definitions import Invariant, ViolationKind
 from ._derive import derive_invariants
 
-__all__ = ["FuzzOptions", "Fuzzer", "InvariantReport", "Violation", "check_invariant", "fuzz_throughput"]
+__all__ = ["FuzzOptions", "Fuzzer", "InvariantReport", "Violation", "check_invariant"]
 
 
 @dataclass(frozen=True)
@@ -228,21 +228,3 @@ def check_invariant(
     options = FuzzOptions(examples=examples, seed=seed, timeout=timeout)
     with Fuzzer(_resolve(impl, index), index, options) as fuzzer:
         return fuzzer.check(invariant)
-
-
-def fuzz_throughput(
-    spec: str = "reference", examples: int = 100, seed: int = 0, guideline: GuidelineIndex | None = None
-) -> float:
-    """Examples per second over every invariant against ``spec`` (for the benchmark).
-
-    Counts every call of the hypothesis test (generation and any shrinking),
-    including the implementation's own time.
-    """
-    index = guideline if guideline is not None else load_guideline()
-    invariants = derive_invariants(index)
-    total = 0
-    started = time.perf_counter()
-    with Fuzzer(load_implementation(spec, index), index, FuzzOptions(examples=examples, seed=seed)) as fuzzer:
-        for invariant in invariants:
-            total += fuzzer.check(invariant).examples
-    return total / (time.perf_counter() - started)

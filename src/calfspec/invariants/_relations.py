@@ -89,7 +89,7 @@ class Monotonicity(Invariant):
                 base, finding, before if finding in base.findings or before is not FindingState.UNKNOWN else None
             )
             high = _set_finding(base, finding, FindingState.PRESENT)
-            label = guideline.findings[finding].label
+            label = guideline.label(finding)
             return Case(
                 (_renarrate(low, guideline), _renarrate(high, guideline)),
                 f"{label}: {before.value} in the first, present in the second",
