@@ -3,7 +3,8 @@
 This module owns what is computed from the shape of an expression tree: its
 leaf tests (:func:`expr_atoms`, :func:`expr_findings`, :func:`side_tests`), the
 sign each finding sits under (:func:`polarities`), every expression a guideline
-holds (:func:`all_exprs`), the expression in words (:func:`describe_expr`) and
+holds (:func:`all_exprs`), the ways a rule can be true (:func:`rule_alternatives`),
+the expression in words (:func:`describe_expr`) and
 satisfiability: the minimal witnesses that force a truth value
 (:func:`witnesses`), and whether several expressions can hold at once
 (:func:`satisfiable_together`).
@@ -30,12 +31,15 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_WITNESSES",
     "SIDE_ORDER",
+    "Alternative",
+    "ExprPath",
     "Witness",
     "all_exprs",
     "describe_expr",
     "expr_atoms",
     "expr_findings",
     "polarities",
+    "rule_alternatives",
     "satisfiable_together",
     "side_tests",
     "witnesses",
@@ -128,6 +132,44 @@ def describe_expr(expr: Expr, guideline: GuidelineIndex) -> str:
     raise _unknown_node(expr)
 
 
+ExprPath = tuple[str | int, ...]
+"""Where a sub-expression sits in a condition, e.g. ``("all", 1, "any", 0)`` for ``all[1].any[0]``."""
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One disjunct of an ``any`` in a rule's condition, found at ``path`` (e.g. ``("all", 1, "any", 0)``)."""
+
+    rule: Rule
+    path: ExprPath
+    expr: Expr
+
+    @property
+    def where(self) -> str:
+        """The path as text, e.g. ``all[1].any[0]``."""
+        return ".".join(f"{self.path[i]}[{self.path[i + 1]}]" for i in range(0, len(self.path), 2))
+
+
+def rule_alternatives(rule: Rule) -> list[Alternative]:
+    """Every disjunct of every ``any`` in the rule's condition, recursively (not inside a ``not``)."""
+    out: list[Alternative] = []
+
+    def walk(expr: Expr, path: ExprPath) -> None:
+        if isinstance(expr, AnyOf):
+            for i, part in enumerate(expr.any):
+                here = (*path, "any", i)
+                if len(expr.any) > 1:
+                    out.append(Alternative(rule, here, part))
+                walk(part, here)
+        elif isinstance(expr, AllOf):
+            for i, part in enumerate(expr.all):
+                walk(part, (*path, "all", i))
+        # NotOf: a disjunct under a negation is not a way for the rule to be true.
+
+    walk(rule.when, ())
+    return out
+
+
 # --- satisfiability ------------------------------------------------------------------------
 
 _ALL_SIDES = (Side.LEFT, Side.RIGHT, Side.BOTH)
@@ -211,9 +253,7 @@ class Witness:
     def presentation(self) -> Presentation:
         """The witness as a presentation: its facts, the first side it allows, everything else unknown."""
         side = min(self.sides, key=SIDE_ORDER.__getitem__) if self.sides else Side.UNKNOWN
-        return Presentation(
-            side=side, pregnant=self.pregnant or FindingState.UNKNOWN, findings=dict(self.findings)
-        )
+        return Presentation(side=side, pregnant=self.pregnant or FindingState.UNKNOWN, findings=dict(self.findings))
 
 
 def _product(parts: Sequence[list[Witness]]) -> list[Witness]:

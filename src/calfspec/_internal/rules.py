@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
+from .expressions import ExprPath
 from .models.guideline import (
     AllOf,
     AnyOf,
@@ -36,6 +37,7 @@ __all__ = [
     "TruthFunction",
     "evaluate",
     "evaluate_rules",
+    "evaluate_without",
     "open_questions",
     "truth_function",
     "undetermined_findings",
@@ -275,3 +277,20 @@ def evaluate_rules(rules: Iterable[Rule], presentation: Presentation) -> list[Ru
     """Evaluate every rule, keeping the guideline's order."""
     findings, side, pregnant = presentation.findings, presentation.side, presentation.pregnant
     return [RuleOutcome(rule, truth_function(rule.when)(findings, side, pregnant)) for rule in rules]
+
+
+def evaluate_without(expr: Expr, presentation: Presentation, target: ExprPath, path: ExprPath = ()) -> Truth:
+    """Three-valued truth of ``expr`` with the sub-expression at ``target`` forced false."""
+    if path == target:
+        return Truth.FALSE
+    if target[: len(path)] != path:
+        return evaluate(expr, presentation)
+    if isinstance(expr, AnyOf):
+        values = [evaluate_without(e, presentation, target, (*path, "any", i)) for i, e in enumerate(expr.any)]
+        return Truth.TRUE if Truth.TRUE in values else (Truth.UNKNOWN if Truth.UNKNOWN in values else Truth.FALSE)
+    if isinstance(expr, AllOf):
+        values = [evaluate_without(e, presentation, target, (*path, "all", i)) for i, e in enumerate(expr.all)]
+        return Truth.FALSE if Truth.FALSE in values else (Truth.UNKNOWN if Truth.UNKNOWN in values else Truth.TRUE)
+    if isinstance(expr, NotOf):  # pragma: no cover - alternatives are never inside a negation
+        return ~evaluate(expr.not_, presentation)
+    return evaluate(expr, presentation)

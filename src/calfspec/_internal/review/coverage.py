@@ -25,16 +25,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 
-from ..expressions import describe_expr
+from ..expressions import Alternative, describe_expr, rule_alternatives
 from ..guideline import GuidelineIndex
-from ..models.guideline import AllOf, AnyOf, Basis, Expr, NotOf, Rule, RuleKind
+from ..models.guideline import Basis, RuleKind
 from ..models.results import RunResult, Severity, Verdict
 from ..models.scenario import Scenario
 from ..policy import canonical_presentation
-from ..rules import Truth, evaluate
+from ..rules import Truth, evaluate, evaluate_without
 from ..scenarios import full_facts
 from ._git import GuidelineChange, changed_since
 from .digest import cited_claim_ids
@@ -93,63 +92,6 @@ DEFAULT_POLICY: tuple[PolicyCheck, ...] = (
 )
 
 
-_Path = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Alternative:
-    """One disjunct of an ``any`` in a rule's condition, found at ``path`` (e.g. ``("all", 1, "any", 0)``)."""
-
-    rule: Rule
-    path: _Path
-    expr: Expr
-
-    @property
-    def where(self) -> str:
-        """The path as text, e.g. ``all[1].any[0]``."""
-        return ".".join(f"{self.path[i]}[{self.path[i + 1]}]" for i in range(0, len(self.path), 2))
-
-
-def rule_alternatives(rule: Rule) -> list[Alternative]:
-    """Every disjunct of every ``any`` in the rule's condition, recursively (not inside a ``not``)."""
-    out: list[Alternative] = []
-
-    def walk(expr: Expr, path: _Path) -> None:
-        if isinstance(expr, AnyOf):
-            for i, part in enumerate(expr.any):
-                here = (*path, "any", i)
-                if len(expr.any) > 1:
-                    out.append(Alternative(rule, here, part))
-                walk(part, here)
-        elif isinstance(expr, AllOf):
-            for i, part in enumerate(expr.all):
-                walk(part, (*path, "all", i))
-        # NotOf: a disjunct under a negation is not a way for the rule to be true.
-
-    walk(rule.when, ())
-    return out
-
-
-def _truth_without(expr: Expr, presentation: object, target: _Path, path: _Path = ()) -> Truth:
-    """Three-valued truth of ``expr`` with the sub-expression at ``target`` forced false."""
-    from ..models.triage import Presentation
-
-    assert isinstance(presentation, Presentation)
-    if path == target:
-        return Truth.FALSE
-    if target[: len(path)] != path:
-        return evaluate(expr, presentation)
-    if isinstance(expr, AnyOf):
-        values = [_truth_without(e, presentation, target, (*path, "any", i)) for i, e in enumerate(expr.any)]
-        return Truth.TRUE if Truth.TRUE in values else (Truth.UNKNOWN if Truth.UNKNOWN in values else Truth.FALSE)
-    if isinstance(expr, AllOf):
-        values = [_truth_without(e, presentation, target, (*path, "all", i)) for i, e in enumerate(expr.all)]
-        return Truth.FALSE if Truth.FALSE in values else (Truth.UNKNOWN if Truth.UNKNOWN in values else Truth.TRUE)
-    if isinstance(expr, NotOf):  # pragma: no cover - alternatives are never inside a negation
-        return ~evaluate(expr.not_, presentation)
-    return evaluate(expr, presentation)
-
-
 def alternative_scenarios(
     guideline: GuidelineIndex, scenarios: Sequence[Scenario]
 ) -> list[tuple[Alternative, list[str]]]:
@@ -166,7 +108,7 @@ def alternative_scenarios(
             continue
         holding = [(sid, p) for sid, p in facts if evaluate(rule.when, p) is Truth.TRUE]
         for alt in alternatives:
-            alone = [sid for sid, p in holding if _truth_without(rule.when, p, alt.path) is not Truth.TRUE]
+            alone = [sid for sid, p in holding if evaluate_without(rule.when, p, alt.path) is not Truth.TRUE]
             out.append((alt, alone))
     return out
 
