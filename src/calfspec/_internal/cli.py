@@ -22,9 +22,6 @@ from ._exit import ExitCode
 
 __all__ = ["COMMANDS", "main"]
 
-EXIT_OK = ExitCode.OK
-"""Kept only until ``commands/bench.py`` imports :class:`ExitCode`; use ``ExitCode.OK``."""
-
 # name -> (module under calfspec._internal.commands, attribute, one-line help shown by --help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("run", "run", "Run golden scenarios against an implementation and judge each answer."),

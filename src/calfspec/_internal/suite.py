@@ -175,7 +175,7 @@ def _assemble(
     *,
     complete: bool,
 ) -> RunResult:
-    from .. import __version__
+    from ._version import __version__
     from .models.results import RunResult
     from .models.triage import PROTOCOL_VERSION
 
