@@ -26,6 +26,7 @@ from typing import TypeVar
 
 from .guideline import GuidelineIndex
 from .models.guideline import (
+    Advice,
     AllOf,
     AnyOf,
     Derivation,
@@ -47,6 +48,7 @@ from .rules import RuleOutcome, Truth, TruthFunction, evaluate_rules, truth_func
 __all__ = [
     "DeprecatedUse",
     "Floor",
+    "GuidelinePlan",
     "canonical_decision",
     "canonical_findings",
     "canonical_presentation",
@@ -54,6 +56,7 @@ __all__ = [
     "defining_atoms",
     "derivation_applies",
     "derived_states",
+    "guideline_plan",
     "rule_contraindications",
     "urgency_floor",
     "withheld_advice",
@@ -64,7 +67,7 @@ _P = TypeVar("_P", bound=Presentation)
 
 
 @dataclass(frozen=True)
-class _Plan:
+class GuidelinePlan:
     """What the policy derives from a guideline alone, computed once per loaded guideline.
 
     Every request is evaluated against the same guideline, so the advice each rule
@@ -76,7 +79,13 @@ class _Plan:
     finding_aliases: frozenset[str]
     guarded_advice: tuple[tuple[str, TruthFunction], ...]
     """``(advice id, contraindicated_when compiled)`` for each item that has one, in file order."""
+    indicated: tuple[tuple[Advice, TruthFunction | None], ...]
+    """Every advice item with its ``indicated_when`` compiled, in file order."""
+    suggested: tuple[tuple[str, TruthFunction], ...]
+    """``(condition id, suggested_by compiled)`` for each condition that has one, in file order."""
     withholds: dict[int, tuple[Rule, tuple[str, ...]]] = field(default_factory=dict)
+    withheld: dict[tuple[int, ...], dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    """:func:`withheld_advice` by the rules that are not false and the guarded items that are not."""
     evidence_atoms: dict[int, tuple[Rule, tuple[tuple[TruthFunction, str, OpenFlagEvidence], ...]]] = field(
         default_factory=dict
     )
@@ -110,22 +119,33 @@ class _Plan:
         return tuple(atoms)
 
 
-_PLANS: dict[int, _Plan] = {}
+_PLANS: dict[int, GuidelinePlan] = {}
 _MAX_PLANS = 16
+_MAX_WITHHELD = 4096
+"""Distinct patterns of rules kept by :func:`withheld_advice`; a run meets a few dozen."""
 
 
-def _plan(index: GuidelineIndex) -> _Plan:
-    """The plan of a loaded guideline (a guideline index is frozen: its plan never goes stale)."""
+def guideline_plan(index: GuidelineIndex) -> GuidelinePlan:
+    """What the policy derives from ``index`` alone, made on first use (an index is frozen: it never goes stale)."""
     plan = _PLANS.get(id(index))
     if plan is not None and plan.index is index:
         return plan
-    plan = _Plan(
+    plan = GuidelinePlan(
         index=index,
         finding_aliases=frozenset(a.id for a in index.guideline.aliases if a.section.value == "findings"),
         guarded_advice=tuple(
             (item.id, truth_function(item.contraindicated_when))
             for item in index.guideline.advice
             if item.contraindicated_when is not None
+        ),
+        indicated=tuple(
+            (item, truth_function(item.indicated_when) if item.indicated_when is not None else None)
+            for item in index.guideline.advice
+        ),
+        suggested=tuple(
+            (cond.id, truth_function(cond.suggested_by))
+            for cond in index.guideline.conditions
+            if cond.suggested_by is not None
         ),
     )
     if len(_PLANS) >= _MAX_PLANS:
@@ -142,7 +162,7 @@ def canonical_findings(index: GuidelineIndex, findings: dict[str, FindingState])
 
     A replacement stated explicitly wins over the state the alias maps to it.
     """
-    if _plan(index).finding_aliases.isdisjoint(findings):
+    if guideline_plan(index).finding_aliases.isdisjoint(findings):
         return dict(findings)
     out: dict[str, FindingState] = {}
     for key, state in findings.items():
@@ -314,7 +334,7 @@ def defining_atoms(expr: Expr) -> Iterator[FindingIs | PregnantIs]:
 def _evidence(index: GuidelineIndex, rule: Rule, presentation: Presentation) -> dict[OpenFlagEvidence, list[str]]:
     present: dict[OpenFlagEvidence, list[str]] = {}
     findings, side, pregnant = presentation.findings, presentation.side, presentation.pregnant
-    for test, name, kind in _plan(index).atoms(rule):
+    for test, name, kind in guideline_plan(index).atoms(rule):
         if test(findings, side, pregnant) is Truth.TRUE:
             present.setdefault(kind, []).append(name)
     return present
@@ -428,7 +448,7 @@ def rule_contraindications(index: GuidelineIndex, rule: Rule) -> tuple[str, ...]
     What it lists in ``contraindicates``; for a red flag, also every item of a kind in the
     policy's ``red_flags_withhold``, except the items it lists in ``allows_advice``.
     """
-    return _plan(index).contraindications(rule)
+    return guideline_plan(index).contraindications(rule)
 
 
 def _rule_contraindications(index: GuidelineIndex, rule: Rule) -> tuple[str, ...]:
@@ -449,15 +469,36 @@ def withheld_advice(
     (the item's own condition holds or is undetermined): unknown is never absent.
     """
     outcomes = outcomes if outcomes is not None else evaluate_rules(index.guideline.rules, presentation)
-    plan = _plan(index)
+    plan = guideline_plan(index)
+    findings, side, pregnant = presentation.findings, presentation.side, presentation.pregnant
+    # The answer depends only on which rules and guarded items are not false: one bit pattern
+    # stands for every presentation that shares it.
+    guarded = tuple(
+        i
+        for i, (_, contraindicated) in enumerate(plan.guarded_advice)
+        if contraindicated(findings, side, pregnant) is not Truth.FALSE
+    )
+    rules = index.guideline.rules
+    key: tuple[int, ...] | None = None
+    if len(outcomes) == len(rules):
+        bits = [i for i, o in enumerate(outcomes) if o.truth is not Truth.FALSE]
+        # only the guideline's own rules share an answer (a caller may pass others)
+        if all(outcomes[i].rule is rules[i] for i in bits):
+            key = (*bits, -1, *guarded)
+            known = plan.withheld.get(key)
+            if known is not None:
+                return dict(known)
     out: dict[str, list[str]] = {}
     for o in outcomes:
         if o.truth is Truth.FALSE:
             continue
         for adv in plan.contraindications(o.rule):
             out.setdefault(adv, []).append(o.rule.id)
-    findings, side, pregnant = presentation.findings, presentation.side, presentation.pregnant
-    for advice_id, contraindicated in plan.guarded_advice:
-        if contraindicated(findings, side, pregnant) is not Truth.FALSE:
-            out.setdefault(advice_id, []).append("contraindicated_when")
-    return {k: tuple(v) for k, v in out.items()}
+    for i in guarded:
+        out.setdefault(plan.guarded_advice[i][0], []).append("contraindicated_when")
+    result = {k: tuple(v) for k, v in out.items()}
+    if key is not None:
+        if len(plan.withheld) >= _MAX_WITHHELD:
+            plan.withheld.clear()
+        plan.withheld[key] = dict(result)
+    return result

@@ -25,8 +25,8 @@ from .guideline import GuidelineIndex, load_guideline
 from .models.guideline import AdviceKind
 from .models.triage import Presentation, TriageDecision, TriageRequest
 from .models.urgency import Urgency
-from .policy import canonical_presentation, urgency_floor, withheld_advice
-from .rules import Truth, evaluate, evaluate_rules, open_questions
+from .policy import canonical_presentation, guideline_plan, urgency_floor, withheld_advice
+from .rules import Truth, evaluate_rules, open_questions
 
 __all__ = ["reference_triage"]
 
@@ -61,13 +61,15 @@ def reference_triage(request: TriageRequest | Presentation, guideline: Guideline
 
     withheld = withheld_advice(index, facts, outcomes)
     listed = {a for p in pathways if p in index.pathways for a in index.pathways[p].advice}
+    plan = guideline_plan(index)
+    findings, side, pregnant = facts.findings, facts.side, facts.pregnant
     advice = []
-    for item in index.guideline.advice:
+    for item, indicated_when in plan.indicated:
         if item.id in withheld:
             continue
-        indicated = item.indicated_when is not None and evaluate(item.indicated_when, facts) is Truth.TRUE
+        indicated = indicated_when is not None and indicated_when(findings, side, pregnant) is Truth.TRUE
         if item.kind is AdviceKind.SAFETY_NET:
-            if indicated or (item.id in listed and item.indicated_when is None):
+            if indicated or (item.id in listed and indicated_when is None):
                 advice.append(item.id)
         elif item.id in listed and indicated:
             advice.append(item.id)
@@ -75,10 +77,9 @@ def reference_triage(request: TriageRequest | Presentation, guideline: Guideline
     conditions: list[str] = []
     for rule in floor.fired:
         conditions.extend(c for c in rule.conditions if c not in conditions)
-    for cond in index.guideline.conditions:
-        suggested = cond.suggested_by is not None and evaluate(cond.suggested_by, facts) is Truth.TRUE
-        if suggested and cond.id not in conditions:
-            conditions.append(cond.id)
+    for cond_id, suggested_by in plan.suggested:
+        if cond_id not in conditions and suggested_by(findings, side, pregnant) is Truth.TRUE:
+            conditions.append(cond_id)
 
     return TriageDecision(
         urgency=urgency,

@@ -14,8 +14,8 @@ dispatching on their types each time would cost most of a run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from .expressions import ExprPath
 from .models.guideline import (
@@ -265,18 +265,36 @@ def open_questions(expr: Expr, presentation: Presentation) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class RuleOutcome:
+class RuleOutcome(NamedTuple):
     """A rule and its truth value on one presentation."""
 
     rule: Rule
     truth: Truth
 
 
+_RULE_SETS: dict[int, tuple[tuple[Rule, ...], tuple[TruthFunction, ...]]] = {}
+
+
+def _rule_tests(rules: Iterable[Rule]) -> tuple[tuple[Rule, ...], tuple[TruthFunction, ...]]:
+    # A guideline's rules are one tuple for its lifetime: compile its conditions once.
+    if isinstance(rules, tuple):
+        hit = _RULE_SETS.get(id(rules))
+        if hit is not None and hit[0] is rules:
+            return hit
+    listed = tuple(rules)
+    found = (listed, tuple(truth_function(rule.when) for rule in listed))
+    if isinstance(rules, tuple):
+        if len(_RULE_SETS) >= _MAX_COMPILED:
+            _RULE_SETS.clear()
+        _RULE_SETS[id(rules)] = found
+    return found
+
+
 def evaluate_rules(rules: Iterable[Rule], presentation: Presentation) -> list[RuleOutcome]:
     """Evaluate every rule, keeping the guideline's order."""
     findings, side, pregnant = presentation.findings, presentation.side, presentation.pregnant
-    return [RuleOutcome(rule, truth_function(rule.when)(findings, side, pregnant)) for rule in rules]
+    listed, tests = _rule_tests(rules)
+    return [RuleOutcome(rule, test(findings, side, pregnant)) for rule, test in zip(listed, tests, strict=True)]
 
 
 def evaluate_without(expr: Expr, presentation: Presentation, target: ExprPath, path: ExprPath = ()) -> Truth:
