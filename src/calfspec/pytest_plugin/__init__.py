@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -192,11 +191,12 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     run = config.stash.get(_RUN_KEY, None)
     if run is None:
         return None
+    from .._internal.adapters.http import public_url
+
     where = config.getoption("calfspec_scenarios") or "bundled suite"
     # The header is printed before the adapter exists to give its own secret-free name,
-    # so any user:password@ in a URL is dropped here.
-    shown = re.sub(r"://[^/@\s]+@", "://", run.spec)
-    return f"calfspec: implementation {shown}, scenarios {where}, fail on {run.fail_on}"
+    # so any user:password@ in a URL is dropped here, by the adapters' one URL redactor.
+    return f"calfspec: implementation {public_url(run.spec)}, scenarios {where}, fail on {run.fail_on}"
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -34,20 +34,34 @@ __all__ = [
 ]
 
 
-class ScenarioFailure(Exception):
+class _Told(Exception):
+    """A failure whose text is the whole report: the item shows it instead of a traceback."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class ScenarioFailure(_Told):
     """Raised by a scenario item whose decision failed at or above ``--calfspec-fail-on``."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
 
-
-class InvariantViolated(Exception):
+class InvariantViolated(_Told):
     """Raised by an invariant item when hypothesis found a (shrunk) counterexample."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
+
+class _CalfspecItem(pytest.Item):
+    """What both kinds of item share: a failure in clinical words, not a traceback of the plugin."""
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: str | None = None,
+    ) -> str | TerminalRepr:
+        """The judged failure or the minimal counterexample as text; anything else as pytest shows it."""
+        if isinstance(excinfo.value, _Told):
+            return excinfo.value.text
+        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
 
 
 class ScenarioSuite(pytest.Collector):
@@ -82,7 +96,7 @@ class InvariantSuite(pytest.Collector):
         return [InvariantItem.from_parent(self, name=inv.name, invariant=inv, run_state=run) for inv in run.invariants]
 
 
-class ScenarioItem(pytest.Item):
+class ScenarioItem(_CalfspecItem):
     """One golden scenario as a test: run against the session's implementation, then judged."""
 
     def __init__(self, *, loaded: LoadedScenario, run_state: PluginSession, **kwargs: object) -> None:
@@ -135,23 +149,13 @@ class ScenarioItem(pytest.Item):
             + "; ".join(f.message for f in result.failures)
         )
 
-    def repr_failure(
-        self,
-        excinfo: pytest.ExceptionInfo[BaseException],
-        style: str | None = None,
-    ) -> str | TerminalRepr:
-        """The judged failure in plain words, not a traceback of the plugin."""
-        if isinstance(excinfo.value, ScenarioFailure):
-            return excinfo.value.text
-        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
-
     def reportinfo(self) -> tuple[Path, int | None, str]:
         """The scenario file and the line of its id."""
         line, _col = self.loaded.doc.locate(("id",))
         return self.loaded.path, (line - 1 if line else None), f"calfspec scenario {self.name}"
 
 
-class InvariantItem(pytest.Item):
+class InvariantItem(_CalfspecItem):
     """One safety invariant as a test: hypothesis searches for a presentation that breaks it."""
 
     def __init__(self, *, invariant: Invariant, run_state: PluginSession, **kwargs: object) -> None:
@@ -174,16 +178,6 @@ class InvariantItem(pytest.Item):
             )
         if report.violation is not None:
             raise InvariantViolated(render_violation(report, run))
-
-    def repr_failure(
-        self,
-        excinfo: pytest.ExceptionInfo[BaseException],
-        style: str | None = None,
-    ) -> str | TerminalRepr:
-        """The minimal counterexample in clinical words, not a traceback of the plugin."""
-        if isinstance(excinfo.value, InvariantViolated):
-            return excinfo.value.text
-        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         """Invariants come from the guideline, not from a file of their own."""
