@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, TypeVar
 from .errors import CalfspecError, ImplementationError
 from .models.results import Exchange
 from .models.triage import FindingState, Presentation, Side, TriageDecision, TriageRequest
+from .words import state_word
 
 if TYPE_CHECKING:
     from .adapters.base import Implementation
@@ -58,12 +59,6 @@ __all__ = [
 
 _GRACE_S = 2.0
 """Backstop beyond the adapter's own timeout before a call is cancelled."""
-
-_ANSWER_WORDS: dict[FindingState | Side, str] = {
-    FindingState.PRESENT: "yes",
-    FindingState.ABSENT: "no",
-    FindingState.UNKNOWN: "not sure",
-}
 
 _T = TypeVar("_T")
 
@@ -253,7 +248,8 @@ def answer_request(
         words = []
         for key, value in answered.items():
             label = guideline.label(key) if guideline else key
-            words.append(f"{label}: {_ANSWER_WORDS.get(value, value.value)}")
+            said = state_word(value, "patient") if isinstance(value, FindingState) else value.value
+            words.append(f"{label}: {said}")
         narrative = f"{narrative}\n\nAnswers to your questions: " + "; ".join(words) + "."
     return filled.model_copy(update={"narrative": narrative})
 
