@@ -100,6 +100,7 @@ def test_a_python_callable_spec_runs_in_process(tmp_path: Path) -> None:
     assert set(verdicts(result)) == {"pass"}, stderr
 
 
+@pytest.mark.slow
 def test_a_process_that_never_answers_ends_the_run_in_seconds_with_every_case_an_error(tmp_path: Path) -> None:
     status, result, _, elapsed = calfspec_run(tmp_path, "--impl", "cmd:sleep 1000", "--timeout", "2")
     assert status == 1
@@ -128,6 +129,7 @@ def test_a_crash_mid_run_errors_only_the_affected_cases_and_the_run_goes_on(tmp_
     assert all("exited with status 7" in e and "segfault-ish" in e for e in errors)
 
 
+@pytest.mark.slow
 def test_a_misbehaving_http_service_errors_every_case_without_failing_the_run(tmp_path: Path) -> None:
     with running_server("triage_server", "--mode", "dying", "--count", "8") as (url, _):
         status, result, _, elapsed = calfspec_run(tmp_path, "--impl", url, "--timeout", "5")

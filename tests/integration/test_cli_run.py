@@ -148,6 +148,7 @@ def test_help_documents_exit_statuses_and_examples() -> None:
     assert os.linesep in top.stdout
 
 
+@pytest.mark.slow
 def test_baseline_tolerates_known_failures_and_fails_on_new_ones(tmp_path: Path) -> None:
     bad = f"python:{FIXTURES_DIR / 'broken' / 'always_self_care.py'}:triage"
     bad_json, good_json = tmp_path / "bad.json", tmp_path / "good.json"

@@ -110,6 +110,7 @@ def test_a_failing_start_is_exit_1_in_fuzz_without_a_traceback() -> None:
     assert_no_traceback(proc)
 
 
+@pytest.mark.slow
 def test_a_failing_start_errors_every_item_in_the_pytest_plugin(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text("", encoding="utf-8")
     proc = subprocess.run(
@@ -149,6 +150,7 @@ def test_a_second_answer_for_one_case_makes_that_case_a_protocol_error_never_a_p
     assert "answered the case twice" in cases[0]["error"]
 
 
+@pytest.mark.slow
 def test_a_second_answer_for_one_case_is_an_error_in_the_pytest_plugin_too(tmp_path: Path) -> None:
     args = [
         "-p",
@@ -186,6 +188,7 @@ def test_an_answer_for_an_id_never_sent_fails_the_waiting_cases_as_a_protocol_er
 # --- probe 3: the circuit breaker costs only the cases it sent ---------------------------------
 
 
+@pytest.mark.slow
 def test_the_circuit_breaker_reports_cases_it_never_sent_as_not_run(tmp_path: Path) -> None:
     # Every process hangs on its first case: after three in a row the adapter gives up.
     rc, result, stderr = run_json(
@@ -203,6 +206,7 @@ def test_the_circuit_breaker_reports_cases_it_never_sent_as_not_run(tmp_path: Pa
     assert f"gate: {result['selected'] - 3} case(s) not run" in stderr
 
 
+@pytest.mark.slow
 def test_not_run_cases_are_in_junit_as_not_run_errors(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     rc, result, _ = run_json(
@@ -245,6 +249,7 @@ def hostile_results(tmp_path: Path) -> list[Path]:
     return [deep, big, nested]
 
 
+@pytest.mark.slow
 def test_result_files_with_deep_nesting_or_5000_digit_numbers_are_exit_4_naming_the_file(
     tmp_path: Path, hostile_results: list[Path]
 ) -> None:
@@ -293,6 +298,7 @@ def _every_report(tmp_path: Path) -> tuple[list[str], dict[str, Path]]:
     return [arg for fmt, path in paths.items() for arg in ("--report", f"{fmt}:{path}")], paths
 
 
+@pytest.mark.slow
 def test_an_echoed_api_key_is_redacted_in_every_form_from_every_report(tmp_path: Path) -> None:
     args, paths = _every_report(tmp_path)
     with running_server("fake_openai") as (url, _):
@@ -314,6 +320,7 @@ def test_an_echoed_api_key_is_redacted_in_every_form_from_every_report(tmp_path:
             assert form not in text
 
 
+@pytest.mark.slow
 def test_calfspec_secrets_are_not_passed_to_cmd_children_unless_asked(tmp_path: Path) -> None:
     env = {"CALFSPEC_OPENAI_API_KEY": SECRET}
     rc, result, stderr = run_json(tmp_path, "--impl", hostile_cmd("echo-env"), "--tag", "dvt", env=env)
@@ -425,6 +432,7 @@ def _strings(value: object) -> list[str]:
     return []
 
 
+@pytest.mark.slow
 def test_no_scenario_id_title_or_tag_reaches_the_implementation_across_the_bundled_suite(tmp_path: Path) -> None:
     spec, log = _recording(tmp_path)
     proc = calfspec("run", "--impl", spec, "--max-rounds", "3", "--repeat", "2")
@@ -451,7 +459,11 @@ def test_no_scenario_id_title_or_tag_reaches_the_implementation_across_the_bundl
 
 @pytest.mark.parametrize(
     ("behaviour", "code"),
-    [("hang", "implementation-timeout"), ("crash", "implementation-crashed"), ("garbage", "invalid-json")],
+    [
+        pytest.param("hang", "implementation-timeout", marks=pytest.mark.slow),
+        ("crash", "implementation-crashed"),
+        ("garbage", "invalid-json"),
+    ],
 )
 def test_each_error_keeps_its_stable_code_in_json_and_in_junit_type(tmp_path: Path, behaviour: str, code: str) -> None:
     junit = tmp_path / "junit.xml"
@@ -469,6 +481,7 @@ def test_each_error_keeps_its_stable_code_in_json_and_in_junit_type(tmp_path: Pa
 # --- conversations end honestly (issue 9 item 3) ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_cmd_system_that_asks_new_questions_in_every_round_gets_only_errors(tmp_path: Path) -> None:
     rc, result, _ = run_json(tmp_path, "--impl", hostile_cmd("ask-forever"))
     assert rc == 1

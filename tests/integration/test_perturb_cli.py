@@ -68,6 +68,7 @@ def test_the_servers_cues_are_its_own_words_not_the_batterys_phrases() -> None:
     assert not any(p in cue or cue == p.rstrip(".") for p in phrases for cue in CUES)
 
 
+@pytest.mark.slow
 def test_the_reference_passes_every_family_with_no_drop(tmp_path: Path) -> None:
     proc = calfspec("run", "--perturb", "all", *_reports(tmp_path, "ref"))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -175,6 +176,7 @@ def test_an_unknown_family_is_a_usage_error_before_anything_runs() -> None:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_prose_answers_are_read_by_the_extractor_and_judged_like_json(tmp_path: Path, chat_url: str) -> None:
     out = tmp_path / "p.json"
     proc = calfspec(
@@ -194,6 +196,7 @@ def test_prose_answers_are_read_by_the_extractor_and_judged_like_json(tmp_path: 
     assert _tables(tmp_path / "q.json")["minimisation"]["drops"] == 0, steady.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_an_unreadable_prose_reply_is_an_extraction_error_never_under_triage(tmp_path: Path, chat_url: str) -> None:
     out = tmp_path / "v.json"
     proc = calfspec(
