@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from calfspec._internal.expressions import expr_findings
 from calfspec._internal.guideline import (
     GuidelineInvalid,
     data_dir,
-    expr_findings,
     field_location,
     load_guideline,
     load_guideline_unchecked,

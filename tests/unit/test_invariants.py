@@ -11,7 +11,8 @@ import pytest
 from calfspec._internal.adapters import Implementation, load_implementation
 from calfspec._internal.adapters.reference import ReferenceImplementation
 from calfspec._internal.errors import InputError
-from calfspec._internal.guideline import GuidelineIndex, expr_findings, load_guideline
+from calfspec._internal.expressions import expr_findings
+from calfspec._internal.guideline import GuidelineIndex, load_guideline
 from calfspec._internal.judge import judge
 from calfspec._internal.models.triage import FindingState, Presentation, Sex, Side, TriageRequest
 from calfspec._internal.models.urgency import Urgency

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from calfspec._internal.guideline import GuidelineIndex, data_dir, expr_findings, load_guideline
+from calfspec._internal.expressions import expr_findings
+from calfspec._internal.guideline import GuidelineIndex, data_dir, load_guideline
 from calfspec._internal.models.guideline import AdviceKind
 from calfspec._internal.models.triage import FindingState, Onset, Sex, Side, TriageDecision, TriageRequest
 from calfspec._internal.models.urgency import Urgency

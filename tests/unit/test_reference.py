@@ -13,7 +13,7 @@ P, A = FindingState.PRESENT, FindingState.ABSENT
 
 
 def red_flag_findings(g: GuidelineIndex) -> set[str]:
-    from calfspec._internal.guideline import expr_findings
+    from calfspec._internal.expressions import expr_findings
 
     return {f for r in g.red_flags for f in expr_findings(r.when)}
 

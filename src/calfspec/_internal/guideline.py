@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ._yaml import YamlDoc, load_yaml, load_yaml_model
 from .errors import CalfspecError, InputError, Location, ProblemsError, UnknownIdError, YamlError
-from .expressions import expr_atoms, expr_findings
+from .expressions import expr_findings
 from .models.guideline import (
     Advice,
     Claim,
@@ -35,8 +35,6 @@ __all__ = [
     "GuidelineIndex",
     "GuidelineInvalid",
     "data_dir",
-    "expr_atoms",
-    "expr_findings",
     "field_location",
     "load_guideline",
     "load_guideline_unchecked",

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError, InternalError, ProblemsError, ValidationFailed
-from .guideline import GuidelineIndex, data_dir, expr_findings
+from .expressions import expr_findings
+from .guideline import GuidelineIndex, data_dir
 from .models.guideline import FindingKind
 from .models.perturbation import Battery, DroppedCase, Family, FamilyKind, PerturbationTable, Position
 from .models.results import CaseResult, Failure, FailureKind, Severity, Verdict
