@@ -91,6 +91,11 @@ def test_bench_judges_each_target_from_its_own_figures(document: dict[str, Any])
     assert per_scenario is not None, rows["scale"]["note"]
     assert math.isclose(float(per_scenario.group(1)), rows["scale"]["ratio"], abs_tol=0.006)
     assert rows["http"]["ideal"] > 0 and "the bare client gets" in rows["http"]["note"]
+    # the HTTP row shows both clients as multiples of the ideal, the figure its target judges
+    for label, figure in (("harness_label", "harness"), ("baseline_label", "baseline")):
+        shown = re.search(r"([0-9.]+)x (the )?ideal", rows["http"][label])
+        assert shown is not None, rows["http"][label]
+        assert math.isclose(float(shown.group(1)), rows["http"][figure] / rows["http"]["ideal"], abs_tol=0.006)
     assert rows["startup"]["met"] is (rows["startup"]["harness"] < 300.0)
     assert rows["fuzz"]["met"] is (rows["fuzz"]["harness"] >= 200)
     assert rows["in_process_runner"]["met"] is None, "informational rows have no target to meet"
