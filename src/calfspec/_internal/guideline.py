@@ -193,6 +193,7 @@ def _read_files(
             GuidelineFile,
             what="a guideline file",
             hint=f"top-level keys are: guideline, {', '.join(SECTIONS)}",
+            positions=True,  # every item's position is recorded below
         )
         if isinstance(outcome, list):
             problems.extend(outcome)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -141,16 +141,29 @@ def full_facts(scenario: Scenario) -> Presentation:
     return with_answers(scenario.presentation, scenario.reveal_on_ask)
 
 
+_REVEALABLE: dict[int, tuple[GuidelineIndex, frozenset[str]]] = {}
+
+
+def _revealable(guideline: GuidelineIndex) -> frozenset[str]:
+    """What ``reveal_on_ask`` may name: the guideline's findings and :data:`REVEALABLE_FIELDS` (once per guideline)."""
+    hit = _REVEALABLE.get(id(guideline))
+    if hit is None or hit[0] is not guideline:
+        if len(_REVEALABLE) >= 16:
+            _REVEALABLE.clear()
+        hit = _REVEALABLE[id(guideline)] = (guideline, frozenset([*guideline.findings, *REVEALABLE_FIELDS]))
+    return hit[1]
+
+
 def _id_problems(loaded: LoadedScenario, guideline: GuidelineIndex) -> list[CalfspecError]:
     s = loaded.scenario
     doc = loaded.doc
     problems: list[CalfspecError] = []
 
-    def check(ids: Iterable[str], known: Iterable[str], what: str, loc: tuple[str | int, ...], by_key: bool) -> None:
-        known_set = set(known)
+    def check(ids: Iterable[str], known: Collection[str], what: str, loc: tuple[str | int, ...], by_key: bool) -> None:
         for i, ref in enumerate(ids):
-            if ref in known_set:
+            if ref in known:
                 continue
+            known_set = set(known)
             line, col = doc.locate((*loc, ref) if by_key else (*loc, i))
             problems.append(
                 UnknownIdError(
@@ -167,7 +180,7 @@ def _id_problems(loaded: LoadedScenario, guideline: GuidelineIndex) -> list[Calf
             )
 
     check(s.presentation.findings, guideline.findings, "finding", ("presentation", "findings"), True)
-    check(s.reveal_on_ask, [*guideline.findings, *REVEALABLE_FIELDS], "finding", ("reveal_on_ask",), True)
+    check(s.reveal_on_ask, _revealable(guideline), "finding", ("reveal_on_ask",), True)
     check(s.expect.pathways_required, guideline.pathways, "pathway", ("expect", "pathways_required"), False)
     check(s.expect.pathways_forbidden, guideline.pathways, "pathway", ("expect", "pathways_forbidden"), False)
     check(s.expect.advice_forbidden, guideline.advice, "advice", ("expect", "advice_forbidden"), False)
