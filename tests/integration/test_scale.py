@@ -101,6 +101,7 @@ def _outcomes(junit: Path) -> dict[str, str]:
     return outcomes
 
 
+@pytest.mark.slow
 def test_the_plugin_under_xdist_gives_the_serial_runs_verdicts(pytester: pytest.Pytester) -> None:
     # always_self_care fails the red-flag cases and passes the self-care ones: both kinds must
     # land on the same scenario ids whether one process runs them or four workers share them.
