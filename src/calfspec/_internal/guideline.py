@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from ._yaml import YamlDoc, load_yaml, load_yaml_model
 from .errors import CalfspecError, InputError, Location, ProblemsError, UnknownIdError, YamlError
@@ -243,7 +244,10 @@ def _merge(root: Path, files: list[tuple[Path, GuidelineFile]]) -> tuple[Guideli
             merged[s].extend(getattr(f, s))
     meta = metas[0][1]
     assert meta is not None
-    return Guideline.model_validate({"meta": meta, **merged}), []
+    # Every item was validated as its type in its file (GuidelineFile's sections are Guideline's
+    # fields, and every section is given here), so the merge needs no second validation.
+    fields: dict[str, Any] = {"meta": meta, **{s: tuple(items) for s, items in merged.items()}}
+    return Guideline.model_construct(**fields), []
 
 
 def _ref_problems(index: GuidelineIndex) -> list[CalfspecError]:

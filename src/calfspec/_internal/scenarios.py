@@ -9,7 +9,6 @@ with ``path:line:col`` before a single case is sent to an implementation.
 from __future__ import annotations
 
 import gc
-import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -296,6 +295,8 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def _shard_key(scenario_id: str) -> int:
+    import hashlib  # only a sharded run needs it
+
     return int.from_bytes(hashlib.sha256(scenario_id.encode()).digest()[:8], "big")
 
 

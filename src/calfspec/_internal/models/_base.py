@@ -16,7 +16,7 @@ class Model(BaseModel):
     file is an error rather than a silently ignored field.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 Id = Annotated[

@@ -195,9 +195,9 @@ class NotOf(Model):
 Expr = Annotated[Union[FindingIs, SideIs, PregnantIs, AllOf, AnyOf, NotOf], "Expr"]  # noqa: UP007
 """A condition over a presentation: ``finding``, ``side``, ``pregnant``, ``all``, ``any``, ``not``."""
 
-AllOf.model_rebuild()
-AnyOf.model_rebuild()
-NotOf.model_rebuild()
+# No model_rebuild() here: models build their validators on first use (``defer_build`` in
+# _base.Model), by when ``Expr`` is defined; rebuilding now would build three validators of
+# the whole recursive union that nothing ever calls.
 
 
 class Condition(Model):

@@ -20,10 +20,13 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from ..metrics import compute_metrics
 from ..models.results import CaseResult, RunResult
+
+if TYPE_CHECKING:
+    from ..models.perturbation import PerturbationTable
 
 __all__ = ["JsonReportStream", "render_json", "spool_path", "with_metrics", "write_json"]
 
@@ -33,12 +36,16 @@ _CASES_MARK = '\n  "cases": [],\n'
 def with_metrics(run: RunResult) -> RunResult:
     """The run with ``metrics`` recomputed from its cases (a stored copy is never trusted)."""
     from ..error_kinds import count_error_kinds
-    from ..perturb import perturbation_tables
 
+    tables: tuple[PerturbationTable, ...] = ()
+    if any(c.perturbation is not None for c in run.cases):  # the perturbation module is big: only when needed
+        from ..perturb import perturbation_tables
+
+        tables = perturbation_tables(run.cases)
     return run.model_copy(
         update={
             "metrics": compute_metrics(run),
-            "perturbations": perturbation_tables(run.cases),
+            "perturbations": tables,
             "errors_by_kind": count_error_kinds(run.cases),
         }
     )
