@@ -27,8 +27,9 @@ SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
-# Hypothesis: the "dev" profile keeps the README's full test command under three
-# minutes on two cores; "ci" (CI=true) searches harder. HYPOTHESIS_PROFILE picks one.
+# Hypothesis: the "dev" profile, with the slow tests deselected (addopts -m 'not slow'), keeps
+# the README's test command under three minutes on two cores; "ci" (CI=true) searches harder.
+# HYPOTHESIS_PROFILE picks one.
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile("ci", max_examples=200, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
