@@ -35,6 +35,7 @@ def test_the_reference_survives_many_examples_of_every_invariant() -> None:
     assert f"0 of {len(derive_invariants(load_guideline()))} invariant(s) violated" in done.stderr
 
 
+@pytest.mark.slow
 def test_always_self_care_is_caught_within_200_examples_and_its_scenarios_fail_it_in_run(tmp_path: Path) -> None:
     out = tmp_path / "fuzz"
     done = calfspec("fuzz", "--impl", ALWAYS_SELF_CARE, "--examples", "200", "--write-scenarios", out)
@@ -57,6 +58,7 @@ def test_always_self_care_is_caught_within_200_examples_and_its_scenarios_fail_i
     assert sound.returncode == 0, sound.stderr
 
 
+@pytest.mark.slow
 def test_the_same_seed_writes_the_same_scenarios(tmp_path: Path) -> None:
     runs = []
     for name in ("a", "b"):
