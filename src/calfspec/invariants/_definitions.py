@@ -14,6 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
 from hypothesis import strategies as st
 
@@ -25,6 +26,7 @@ from .._internal.models.triage import Presentation
 from .._internal.models.urgency import Urgency
 from .._internal.policy import canonical_presentation, urgency_floor
 from .._internal.rules import Truth, evaluate, open_questions
+from .._internal.session import Conversation
 from ..strategies import requests, satisfying
 from ._consultation import Case, Session
 from ._drafts import expected_by_rules, unique
@@ -179,8 +181,43 @@ class ContraindicationInvariant(_ExpectationInvariant):
         )
 
 
+class _FinalAnswerInvariant(Invariant):
+    """An invariant on the final answer of one conversation, read against the request it answered.
+
+    The request is read canonically (deprecated aliases, derived findings), so a
+    "not sure" answer leaves a fact unknown. With ``only_self_care`` set, only a
+    final ``self_care`` can violate it.
+    """
+
+    only_self_care: ClassVar[bool] = False
+
+    async def check(self, case: Case, session: Session) -> list[str]:
+        conversation = await session.converse(case.requests[0])
+        if self.only_self_care and conversation.decision.urgency is not Urgency.SELF_CARE:
+            return []
+        final = canonical_presentation(session.guideline, conversation.final_request)
+        return self.problems(conversation, final, session.guideline)
+
+    @abstractmethod
+    def problems(self, conversation: Conversation, final: Presentation, guideline: GuidelineIndex) -> list[str]:
+        """What is wrong with ``conversation``'s final answer to ``final`` (empty: it holds)."""
+
+
+class _PolicyInvariant(_FinalAnswerInvariant):
+    """A final-answer invariant that rests on the guideline's policy claims, drawn over any request."""
+
+    policy_claims: tuple[str, ...]
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        return self.policy_claims
+
+    def cases(self, guideline: GuidelineIndex) -> st.SearchStrategy[Case]:
+        return requests(guideline).map(lambda r: Case((r,)))
+
+
 @dataclass(frozen=True)
-class ExclusionBeforeSelfCare(Invariant):
+class ExclusionBeforeSelfCare(_PolicyInvariant):
     """Self-care only once every red flag is excluded: FALSE after the final round.
 
     Precisely: a *final* decision of ``self_care`` (the last round of a
@@ -196,6 +233,7 @@ class ExclusionBeforeSelfCare(Invariant):
     red_flags: tuple[Rule, ...]
     policy_claims: tuple[str, ...]
     family = InvariantFamily.METAMORPHIC
+    only_self_care = True
 
     @property
     def name(self) -> str:
@@ -208,18 +246,7 @@ class ExclusionBeforeSelfCare(Invariant):
             '"not sure" about a fact that could still make a red flag true never excludes it.'
         )
 
-    @property
-    def claims(self) -> tuple[str, ...]:
-        return self.policy_claims
-
-    def cases(self, guideline: GuidelineIndex) -> st.SearchStrategy[Case]:
-        return requests(guideline).map(lambda r: Case((r,)))
-
-    async def check(self, case: Case, session: Session) -> list[str]:
-        conversation = await session.converse(case.requests[0])
-        if conversation.decision.urgency is not Urgency.SELF_CARE:
-            return []
-        final = canonical_presentation(session.guideline, conversation.final_request)
+    def problems(self, conversation: Conversation, final: Presentation, guideline: GuidelineIndex) -> list[str]:
         asked = set(conversation.answers)
         problems = []
         for rule in self.red_flags:
@@ -241,7 +268,7 @@ class ExclusionBeforeSelfCare(Invariant):
 
 
 @dataclass(frozen=True)
-class RoutineReviewBeforeSelfCare(Invariant):
+class RoutineReviewBeforeSelfCare(_FinalAnswerInvariant):
     """Never self-care while a routine-review rule holds (e.g. pain that keeps recurring needs a doctor).
 
     Cases are drawn so that one of the guideline's ``routine_review`` rules is
@@ -252,6 +279,7 @@ class RoutineReviewBeforeSelfCare(Invariant):
 
     rules: tuple[Rule, ...]
     family = InvariantFamily.METAMORPHIC
+    only_self_care = True
 
     @property
     def name(self) -> str:
@@ -268,11 +296,7 @@ class RoutineReviewBeforeSelfCare(Invariant):
     def cases(self, guideline: GuidelineIndex) -> st.SearchStrategy[Case]:
         return st.one_of(*(satisfying(rule, guideline) for rule in self.rules)).map(lambda r: Case((r,)))
 
-    async def check(self, case: Case, session: Session) -> list[str]:
-        conversation = await session.converse(case.requests[0])
-        if conversation.decision.urgency is not Urgency.SELF_CARE:
-            return []
-        final = canonical_presentation(session.guideline, conversation.final_request)
+    def problems(self, conversation: Conversation, final: Presentation, guideline: GuidelineIndex) -> list[str]:
         return [
             f"self_care although routine-review rule {rule.id} holds (needs at least {rule.urgency.value})"
             for rule in self.rules
@@ -281,7 +305,7 @@ class RoutineReviewBeforeSelfCare(Invariant):
 
 
 @dataclass(frozen=True)
-class OpenRedFlagFloor(Invariant):
+class OpenRedFlagFloor(_PolicyInvariant):
     """The final urgency is at least the guideline's floor (:func:`calfspec._internal.policy.urgency_floor`).
 
     The floor is the policy for red flags still open after the conversation:
@@ -307,17 +331,8 @@ class OpenRedFlagFloor(Invariant):
             "round (and for the rules that hold)."
         )
 
-    @property
-    def claims(self) -> tuple[str, ...]:
-        return self.policy_claims
-
-    def cases(self, guideline: GuidelineIndex) -> st.SearchStrategy[Case]:
-        return requests(guideline).map(lambda r: Case((r,)))
-
-    async def check(self, case: Case, session: Session) -> list[str]:
-        conversation = await session.converse(case.requests[0])
-        final = canonical_presentation(session.guideline, conversation.final_request)
-        floor = urgency_floor(session.guideline, final)
+    def problems(self, conversation: Conversation, final: Presentation, guideline: GuidelineIndex) -> list[str]:
+        floor = urgency_floor(guideline, final)
         given = conversation.decision.urgency
         if given >= floor.urgency:
             return []
