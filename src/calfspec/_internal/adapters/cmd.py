@@ -42,6 +42,10 @@ Containment, so that a misbehaving process costs only the cases it touches:
 
 On :meth:`CommandImplementation.close` calfspec sends ``bye``, closes stdin,
 waits briefly, then sends SIGTERM and finally SIGKILL to the process group.
+
+This module owns the process group and the cases in flight; the framing of
+what crosses the pipes (lines, messages, the hello check, the stderr tail) is
+in :mod:`._jsonl`.
 """
 
 from __future__ import annotations
@@ -54,12 +58,22 @@ import os
 import shlex
 import shutil
 import signal
-from collections import deque
 from collections.abc import Mapping, Sequence
 
 from ..errors import ImplementationError, SpecError
-from ..models.triage import PROTOCOL_VERSION, TriageRequest
+from ..models.triage import TriageRequest
 from ._decode import decision_from_data, describe_exit, excerpt
+from ._jsonl import (
+    BYE_LINE,
+    READ_CHUNK,
+    LineSplitter,
+    StderrTail,
+    case_answer,
+    check_hello,
+    decode_line,
+    hello_line,
+    triage_line,
+)
 from .base import Reply
 
 __all__ = ["CommandImplementation", "child_environment", "is_secret_variable", "parse_command"]
@@ -75,11 +89,6 @@ BYE_GRACE = 1.0
 
 TERM_GRACE = 1.0
 """Seconds between SIGTERM and SIGKILL."""
-
-_STDERR_KEEP = 40
-_STDERR_SHOW = 5
-_STDERR_LINE_CHARS = 300
-_READ_CHUNK = 1 << 16
 
 _CaseAnswer = tuple[dict[str, object], str]
 
@@ -123,46 +132,6 @@ def parse_command(text: str, spec: str) -> list[str]:
     return argv
 
 
-class _StderrTail:
-    """The last lines a process wrote on stderr, bounded in lines and length."""
-
-    def __init__(self) -> None:
-        self.lines: deque[str] = deque(maxlen=_STDERR_KEEP)
-        self._partial = bytearray()
-
-    def feed(self, chunk: bytes) -> None:
-        *complete, rest = chunk.split(b"\n")
-        for piece in complete:
-            self._partial += piece
-            self._push(bytes(self._partial))
-            self._partial.clear()
-        self._partial += rest
-        if len(self._partial) > 4 * _STDERR_LINE_CHARS:
-            self._push(bytes(self._partial))
-            self._partial.clear()
-
-    def flush(self) -> None:
-        if self._partial:
-            self._push(bytes(self._partial))
-            self._partial.clear()
-
-    def _push(self, raw: bytes) -> None:
-        from .._secrets import redact
-
-        text = redact(raw.decode("utf-8", errors="replace").rstrip())
-        if text:
-            if len(text) > _STDERR_LINE_CHARS:
-                text = text[:_STDERR_LINE_CHARS] + "..."
-            self.lines.append(text)
-
-    def render(self) -> str:
-        """``; stderr: a | b`` with the last few lines, or a note that there were none."""
-        if not self.lines:
-            return "; nothing on stderr"
-        shown = list(self.lines)[-_STDERR_SHOW:]
-        return "; stderr (last lines): " + " | ".join(shown)
-
-
 class _Child:
     """One incarnation of the implementation's process."""
 
@@ -176,7 +145,7 @@ class _Child:
         """Protocol id -> the request's case_id, for every case sent to this process."""
         self.answered: set[str] = set()
         """Protocol ids that got an answer: a second one for the same id is a protocol error."""
-        self.stderr = _StderrTail()
+        self.stderr = StderrTail()
         self.ready = False
         self.served = 0
         self.ended: str | None = None
@@ -271,10 +240,10 @@ class CommandImplementation:
         answer: asyncio.Future[_CaseAnswer] = loop.create_future()
         child.pending[case] = answer
         child.sent[case] = request.case_id or case
-        message = {"type": "triage", "id": case, "request": request.model_dump(mode="json")}
+        message = triage_line(case, request)
         try:
             async with asyncio.timeout_at(deadline) as scope:
-                await self._send(child, _line(message))
+                await self._send(child, message)
                 reply, raw = await answer
         except TimeoutError:
             if not scope.expired():
@@ -383,16 +352,9 @@ class CommandImplementation:
             asyncio.create_task(self._read_stdout(child)),
             asyncio.create_task(self._read_stderr(child)),
         ]
-        from .._version import __version__
-
-        hello = {
-            "type": "hello",
-            "protocol_version": PROTOCOL_VERSION,
-            "calfspec_version": __version__,
-        }
         # A process that dies at once is reported by the handshake, with its status.
         with contextlib.suppress(ImplementationError):
-            await self._send(child, _line(hello))
+            await self._send(child, hello_line())
         return child
 
     async def _handshake(self, child: _Child) -> None:
@@ -401,7 +363,7 @@ class CommandImplementation:
         except ImplementationError as exc:
             self._retire(child, "was stopped because it failed the hello")
             raise ImplementationError(exc.message, code=exc.code) from None
-        problem = _check_hello(answer)
+        problem = check_hello(answer)
         if problem is not None:
             permanent, text = problem
             self._retire(child, f"gave a bad hello: {text}")
@@ -463,7 +425,7 @@ class CommandImplementation:
         try:
             with contextlib.suppress(ImplementationError, OSError, TimeoutError):
                 async with asyncio.timeout(BYE_GRACE):
-                    await self._send(child, _line({"type": "bye"}))
+                    await self._send(child, BYE_LINE)
             if proc.stdin is not None:
                 with contextlib.suppress(OSError):
                     proc.stdin.close()
@@ -506,33 +468,22 @@ class CommandImplementation:
     async def _read_stderr(self, child: _Child) -> None:
         stream = child.proc.stderr
         assert stream is not None
-        while chunk := await stream.read(_READ_CHUNK):
+        while chunk := await stream.read(READ_CHUNK):
             child.stderr.feed(chunk)
         child.stderr.flush()
 
     async def _read_stdout(self, child: _Child) -> None:
         stream = child.proc.stdout
         assert stream is not None
-        buffer = bytearray()
-        skipping = False  # inside an oversized line, dropping bytes up to its end
-        while chunk := await stream.read(_READ_CHUNK):
-            lines = chunk.split(b"\n")
-            for index, piece in enumerate(lines):
-                last = index == len(lines) - 1
-                if skipping:
-                    skipping = last
-                    continue
-                if len(buffer) + len(piece) > self._max_line:
-                    buffer.clear()
-                    skipping = last
+        splitter = LineSplitter(self._max_line)
+        while chunk := await stream.read(READ_CHUNK):
+            for raw in splitter.feed(chunk):
+                if raw is None:
                     self._on_oversized(child)
-                    continue
-                buffer += piece
-                if not last:
-                    self._on_line(child, bytes(buffer))
-                    buffer.clear()
-        if buffer and not skipping:
-            self._on_line(child, bytes(buffer))
+                else:
+                    self._on_line(child, raw)
+        if (rest := splitter.end()) is not None:
+            self._on_line(child, rest)
         # stdout is closed: the process is ending (or closed stdout, which is as bad).
         try:
             returncode: int | None = await asyncio.wait_for(child.proc.wait(), 2.0)
@@ -554,29 +505,21 @@ class CommandImplementation:
     def _on_line(self, child: _Child, raw: bytes) -> None:
         if not raw.strip():
             return
-        text = raw.decode("utf-8", errors="replace")
-        try:
-            message: object = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
-            # RecursionError: a line of 100 000 nested brackets is not JSON calfspec can read
-            # either, and must not kill the reader (every case would then time out).
-            why = " (nested too deeply)" if isinstance(exc, RecursionError) else ""
-            child.fail_waiting(f"the process wrote a line that is not JSON{why}: {excerpt(text)}", "invalid-json")
+        message, text, problem = decode_line(raw)
+        if problem is not None:
+            child.fail_waiting(problem, "invalid-json")
             return
         if not child.hello.done():
             child.hello.set_result(message)
             return
-        if (
-            not isinstance(message, dict)
-            or not isinstance(message.get("id"), str)
-            or message.get("type") not in ("decision", "error")
-        ):
+        answered = case_answer(message)
+        if answered is None:
             child.fail_waiting(
                 "the process wrote a message that is not a decision or an error for a case: " + excerpt(text),
                 "protocol-error",
             )
             return
-        ident = message["id"]
+        ident, reply = answered
         if ident not in child.sent:
             # Never sent: it cannot be told which case it was meant for, so it fails the
             # cases waiting now, at once, rather than leaving them to time out.
@@ -597,26 +540,7 @@ class CommandImplementation:
         answer = child.pending.get(ident)
         # No waiter: the case already ended (failed by garbage, timed out or cancelled); drop it.
         if answer is not None and not answer.done():
-            answer.set_result((message, text))
-
-
-def _line(message: Mapping[str, object]) -> str:
-    """One protocol line: compact JSON, as docs/implementing.md shows it."""
-    return json.dumps(message, separators=(",", ":"))
-
-
-def _check_hello(answer: object) -> tuple[bool, str] | None:
-    """``None`` if the hello is good, else (whether to give up for good, what is wrong)."""
-    if not isinstance(answer, dict) or answer.get("type") != "hello":
-        return False, f"expected a hello message first, got {excerpt(json.dumps(answer))}"
-    theirs = answer.get("protocol_version")
-    if not isinstance(theirs, str) or not theirs.split(".")[0].isdigit():
-        return True, f"the hello has no valid protocol_version (got {theirs!r})"
-    if theirs.split(".")[0] != PROTOCOL_VERSION.split(".")[0]:
-        return True, (
-            f"protocol version mismatch: calfspec speaks {PROTOCOL_VERSION}, the implementation speaks {theirs}"
-        )
-    return None
+            answer.set_result((reply, text))
 
 
 def _kill_group(pid: int, sig: signal.Signals) -> None:
