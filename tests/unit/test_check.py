@@ -502,9 +502,9 @@ def test_a_man_recorded_as_pregnant_is_reported(tmp_path: Path) -> None:
     else:  # pragma: no cover - depends on the bundled case's wording
         pytest.skip("the bundled case does not state pregnancy")
     report = check_guideline(None, None, text_case.parent)
-    assert any(
-        p.code == "scenario-contradicts-fields" and "pregnant present" in p.message for p in report.problems
-    ), [p.render() for p in report.problems]
+    assert any(p.code == "scenario-contradicts-fields" and "pregnant present" in p.message for p in report.problems), [
+        p.render() for p in report.problems
+    ]
 
 
 def test_a_scenario_using_a_deprecated_id_works_and_gets_a_note(tmp_path: Path) -> None:

@@ -24,7 +24,9 @@ def test_the_codes_the_issue_names_have_their_own_kinds() -> None:
 
 def test_every_error_code_raised_for_a_case_has_a_kind_other_than_other() -> None:
     # The ImplementationError codes in the adapters, the session and the runner: a new code must get a kind.
-    sources = [ROOT / "src" / "calfspec" / "_internal" / p for p in ("session.py", "runner.py", "judge.py", "extract.py")]
+    sources = [
+        ROOT / "src" / "calfspec" / "_internal" / p for p in ("session.py", "runner.py", "judge.py", "extract.py")
+    ]
     sources += sorted((ROOT / "src" / "calfspec" / "_internal" / "adapters").glob("*.py"))
     codes: set[str] = set()
     for path in sources:

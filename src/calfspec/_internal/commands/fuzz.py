@@ -132,10 +132,7 @@ def _print_violation(
     for conversation in violation.conversations:
         answers = conversation.answers
         if answers:
-            said = "; ".join(
-                f"{guideline.label(q)}: {a.value}"
-                for q, a in answers.items()
-            )
+            said = "; ".join(f"{guideline.label(q)}: {a.value}" for q, a in answers.items())
             console.print(f"  after asking ({said}):", markup=False)
         console.print(f"  answer: {describe_decision(conversation.decision)}", markup=False)
     console.print("  problems:", style="bold", markup=False)
