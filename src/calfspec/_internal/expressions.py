@@ -35,6 +35,7 @@ __all__ = [
     "ExprPath",
     "Witness",
     "all_exprs",
+    "defining_atoms",
     "describe_expr",
     "expr_atoms",
     "expr_findings",
@@ -78,6 +79,22 @@ def expr_findings(expr: Expr) -> Iterator[str]:
     for atom in expr_atoms(expr):
         if isinstance(atom, FindingIs):
             yield atom.finding
+
+
+def defining_atoms(expr: Expr) -> Iterator[FindingIs | PregnantIs]:
+    """The positive tests of a condition: findings (and ``pregnant: true``) not under a ``not``."""
+    if isinstance(expr, FindingIs):
+        yield expr
+    elif isinstance(expr, PregnantIs):
+        if expr.pregnant:
+            yield expr
+    elif isinstance(expr, AllOf):
+        for part in expr.all:
+            yield from defining_atoms(part)
+    elif isinstance(expr, AnyOf):
+        for part in expr.any:
+            yield from defining_atoms(part)
+    # NotOf: a finding the rule needs absent does not point to the rule when present.
 
 
 def side_tests(expr: Expr) -> Iterator[SideTest]:

@@ -20,19 +20,15 @@ There is no clinical content here: every threshold, tier and kind is data in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from .expressions import defining_atoms
 from .guideline import GuidelineIndex
 from .models.guideline import (
     Advice,
-    AllOf,
-    AnyOf,
     Derivation,
     DerivedField,
-    Expr,
-    FindingIs,
     FindingKind,
     OpenFlagEvidence,
     OpenFlagTier,
@@ -53,7 +49,6 @@ __all__ = [
     "canonical_findings",
     "canonical_presentation",
     "canonical_scenario",
-    "defining_atoms",
     "derivation_applies",
     "derived_states",
     "guideline_plan",
@@ -313,22 +308,6 @@ def canonical_scenario(index: GuidelineIndex, scenario: Scenario) -> tuple[Scena
 
 
 # --- urgency floor -----------------------------------------------------------------------
-
-
-def defining_atoms(expr: Expr) -> Iterator[FindingIs | PregnantIs]:
-    """The positive tests of a condition: findings (and ``pregnant: true``) not under a ``not``."""
-    if isinstance(expr, FindingIs):
-        yield expr
-    elif isinstance(expr, PregnantIs):
-        if expr.pregnant:
-            yield expr
-    elif isinstance(expr, AllOf):
-        for part in expr.all:
-            yield from defining_atoms(part)
-    elif isinstance(expr, AnyOf):
-        for part in expr.any:
-            yield from defining_atoms(part)
-    # NotOf: a finding the rule needs absent does not point to the rule when present.
 
 
 def _evidence(index: GuidelineIndex, rule: Rule, presentation: Presentation) -> dict[OpenFlagEvidence, list[str]]:
