@@ -6,31 +6,42 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from .errors import InputError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "read_user_text"]
+__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "read_user_text"]
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
+@contextlib.contextmanager
+def atomic_open(path: str | Path, *, text: bool = False) -> Iterator[IO[Any]]:
+    """A file that replaces ``path`` only when the block completes: a temporary file beside it,
+    fsynced, then renamed over it; on any error (or interrupt) the temporary file is removed."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         # mkstemp creates 0600; a report should get the permissions any new file would.
         os.fchmod(fd, _existing_mode(target))
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") if text else os.fdopen(fd, "wb") as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         Path(tmp).replace(target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
+    with atomic_open(path) as fh:
+        fh.write(data)
 
 
 def _existing_mode(target: Path) -> int:

@@ -15,9 +15,7 @@ appears atomically: a temporary file beside it, renamed over it at the end.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
@@ -115,28 +113,11 @@ def write_json(target: str | Path | TextIO, run: RunResult, stream: JsonReportSt
             target.write(piece)
         target.flush()
         return
-    with _atomic_text(Path(target)) as out:
+    from .._io import atomic_open
+
+    with atomic_open(target, text=True) as out:
         for piece in _pieces(run, stream):
             out.write(piece)
-
-
-@contextlib.contextmanager
-def _atomic_text(target: Path) -> Iterator[TextIO]:
-    """A text file that replaces ``target`` only when the block completes (fsynced, then renamed)."""
-    from .._io import _existing_mode
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, _existing_mode(target))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def spool_path(report: str | Path) -> Path:
