@@ -113,6 +113,11 @@ class YamlDoc:
             self._tree = _positions(self._text)
         return self._tree
 
+    @property
+    def text(self) -> str | None:
+        """The text the document was parsed from, if kept (a document built from a position tree alone has none)."""
+        return self._text
+
     def light(self) -> YamlDoc:
         """This document without its data or positions; :meth:`locate` parses the text again on first use."""
         return YamlDoc(self.path, None, text=self._text) if self._text is not None else self
