@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from ._suggest import suggest
-from ._yaml import YamlDoc, load_yaml_model
-from .errors import CalfspecError, InputError, ProblemsError, UnknownIdError
+from ._yaml import YamlDoc, model_from_doc
+from ._yaml_pool import read_docs
+from .errors import CalfspecError, InputError, ProblemsError, UnknownIdError, YamlError
 from .guideline import GuidelineIndex, data_dir
 from .models.scenario import Scenario
 from .models.triage import FindingState, Presentation, Side
@@ -244,9 +245,13 @@ def _load_scenarios(path: str | Path | None, guideline: GuidelineIndex) -> list[
     problems: list[CalfspecError] = []
     loaded: list[LoadedScenario] = []
     seen: dict[str, Path] = {}
-    for file in scenario_files(path):
-        outcome = load_yaml_model(
-            file,
+    # A large suite is parsed on every core while this loop validates (see _yaml_pool).
+    for file, read in read_docs(scenario_files(path)):
+        if isinstance(read, YamlError):
+            problems.append(read)
+            continue
+        outcome = model_from_doc(
+            read,
             Scenario,
             what="a scenario file",
             hint="a scenario has id, title, presentation, narrative and expect; see scenarios/README.md",

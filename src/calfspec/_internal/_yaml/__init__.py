@@ -72,6 +72,7 @@ __all__ = [
     "load_yaml",
     "load_yaml_model",
     "load_yaml_text",
+    "model_from_doc",
     "validate_doc",
     "validation_problems",
 ]
@@ -281,12 +282,17 @@ def load_yaml_model(
         doc = load_yaml(path, positions=positions)
     except YamlError as exc:
         return [exc]
+    return model_from_doc(doc, model, what=what, hint=hint)
+
+
+def model_from_doc(doc: YamlDoc, model: type[_M], *, what: str, hint: str) -> tuple[YamlDoc, _M] | list[InputError]:
+    """Validate a parsed document holding one mapping as ``model``: :func:`load_yaml_model` after the parse."""
     if not isinstance(doc.data, dict):
         return [
             ValidationFailed(
                 f"{what} must be a mapping",
                 code="schema-invalid",
-                path=str(path),
+                path=doc.path,
                 line=1,
                 col=1,
                 hint=hint,
