@@ -82,6 +82,7 @@ __all__ = [
     "capability_comparison_scores",
     "case_stats",
     "compute_metrics",
+    "metrics_and_stats",
     "outcome",
     "range_label",
     "tally",
@@ -218,12 +219,12 @@ def wilson_lower(successes: int, trials: int, z: float = Z95) -> float:
     return min(max(lower, 0.0), p)
 
 
-def _answer_key(case: CaseResult) -> tuple[str | None, tuple[str, ...], tuple[str, ...], bool]:
+def _answer_key(case: CaseResult) -> tuple[Urgency | None, tuple[str, ...], tuple[str, ...], bool]:
     # Order inside pathways/advice is not a decision: compare them as sets.
     if case.verdict is Verdict.ERROR or case.decision is None:
         return (None, (), (), True)
     d = case.decision
-    return (d.urgency.value, tuple(sorted(set(d.pathways))), tuple(sorted(set(d.advice))), False)
+    return (d.urgency, tuple(sorted(set(d.pathways))), tuple(sorted(set(d.advice))), False)
 
 
 def _by_scenario(cases: Sequence[CaseResult]) -> dict[str, list[CaseResult]]:
@@ -247,7 +248,7 @@ def case_stats(run: RunResult, z: float = Z95) -> dict[str, CaseStats]:
     # Perturbed trials (--perturb) have their own paired table (calfspec._internal.perturb), not repeat statistics.
     unperturbed = [c for c in run.cases if c.perturbation is None]
     for sid, trials in _by_scenario(unperturbed).items():
-        answers: dict[tuple[str | None, tuple[str, ...], tuple[str, ...], bool], list[int]] = {}
+        answers: dict[tuple[Urgency | None, tuple[str, ...], tuple[str, ...], bool], list[int]] = {}
         for case in sorted(trials, key=lambda c: c.repeat):
             answers.setdefault(_answer_key(case), []).append(case.repeat)
         passed = sum(1 for c in trials if c.verdict is Verdict.PASS)
@@ -263,7 +264,7 @@ def case_stats(run: RunResult, z: float = Z95) -> dict[str, CaseStats]:
             flaky=len(answers) > 1,
             answers=tuple(
                 Answer(
-                    urgency=Urgency(key[0]) if key[0] is not None else None,
+                    urgency=key[0],
                     pathways=key[1],
                     advice=key[2],
                     error=key[3],
@@ -306,6 +307,11 @@ def _confusion(cases: Sequence[CaseResult]) -> ConfusionMatrix:
 
 def compute_metrics(run: RunResult, z: float = Z95) -> Metrics:
     """Every score of a run; see the module docstring for the definitions."""
+    return metrics_and_stats(run, z)[0]
+
+
+def metrics_and_stats(run: RunResult, z: float = Z95) -> tuple[Metrics, dict[str, CaseStats]]:
+    """:func:`compute_metrics` and :func:`case_stats` together, the statistics computed once for both."""
     # Perturbed trials (--perturb) are scored by their own paired table (calfspec._internal.perturb), not here:
     # counted in, every family run would weigh a scenario once more.
     run = run.model_copy(update={"cases": tuple(c for c in run.cases if c.perturbation is None)})
@@ -327,23 +333,33 @@ def compute_metrics(run: RunResult, z: float = Z95) -> Metrics:
     emergency = [c for c in cases if c.expected_min is Urgency.EMERGENCY]
     emergency_hits = sum(1 for c in emergency if outcome(c) is not Outcome.ERROR and c.given is Urgency.EMERGENCY)
 
-    rules = sorted({r for c in cases for r in (*c.red_flags, *c.near_miss)})
+    # One pass files each trial under its rules and conditions (a scan per rule would be trials x rules).
+    positive: dict[str, list[CaseResult]] = {}
+    near_miss: dict[str, list[CaseResult]] = {}
+    under_by_rule: dict[str, int] = {}
+    by_condition: dict[str, list[CaseResult]] = {}
+    for case, result in zip(cases, outcomes, strict=True):
+        for rule in dict.fromkeys(case.red_flags):
+            positive.setdefault(rule, []).append(case)
+            if result is Outcome.UNDER:
+                under_by_rule[rule] = under_by_rule.get(rule, 0) + 1
+        for rule in dict.fromkeys(case.near_miss):
+            near_miss.setdefault(rule, []).append(case)
+        for condition in dict.fromkeys(case.conditions):
+            by_condition.setdefault(condition, []).append(case)
     rule_scores = tuple(
         RuleScore(
             rule=rule,
-            positive=tally(c for c in cases if rule in c.red_flags),
-            near_miss=tally(c for c in cases if rule in c.near_miss),
-            under_triaged=sum(1 for c in cases if rule in c.red_flags and outcome(c) is Outcome.UNDER),
+            positive=tally(positive.get(rule, ())),
+            near_miss=tally(near_miss.get(rule, ())),
+            under_triaged=under_by_rule.get(rule, 0),
         )
-        for rule in rules
+        for rule in sorted(positive.keys() | near_miss.keys())
     )
-    condition_ids = sorted({k for c in cases for k in c.conditions})
-    conditions = tuple(
-        ConditionScore(condition=k, tally=tally(c for c in cases if k in c.conditions)) for k in condition_ids
-    )
+    conditions = tuple(ConditionScore(condition=k, tally=tally(by_condition[k])) for k in sorted(by_condition))
     stats = case_stats(run, z)
     repeated = any(s.trials > 1 for s in stats.values())
-    return Metrics(
+    metrics = Metrics(
         trials=n,
         scenarios=len(stats),
         wilson_z=z,
@@ -373,3 +389,4 @@ def compute_metrics(run: RunResult, z: float = Z95) -> Metrics:
         confusion=_confusion(cases),
         repeat_stats=tuple(stats[sid] for sid in sorted(stats)) if repeated else (),
     )
+    return metrics, stats

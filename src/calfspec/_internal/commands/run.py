@@ -35,6 +35,23 @@ def _sigterm_as_sigint() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _collect_less() -> None:
+    """Spare the cyclic garbage collector the loaded suite and make it run less often while cases run.
+
+    The guideline and the scenarios are millions of objects that live until the process
+    ends, and each case allocates thousands more that are mostly kept (the results) or
+    freed by reference counting; the collector would rescan all of them again and again
+    (about a fifth of a 10,000-scenario run). :func:`gc.freeze` moves what is loaded
+    out of its sight, and a larger first-generation threshold makes collections rarer.
+    Cycles are still collected; this process only ends after the run.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
 @click.command("run")
 @impl_option
 @click.option(
@@ -214,6 +231,7 @@ def run(
         click.echo("no scenario selected (check --tag, --shard, --require-approved and --scenarios)", err=True)
         sys.exit(ExitCode.NOTHING_SELECTED)
     impl = prepare_implementation(impl_spec, guideline, options)
+    _collect_less()
 
     # Each JSON report file gets its cases as they finish, in a spool beside it that a
     # killed run leaves behind; the report itself is still written (atomically) at the end.

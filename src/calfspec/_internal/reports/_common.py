@@ -8,11 +8,13 @@ the three cannot drift apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..compare import case_state
 from ..guideline import GuidelineIndex
-from ..metrics import case_stats, compute_metrics, range_label
+from ..metrics import metrics_and_stats, range_label
 from ..models.results import Answer, CaseResult, CaseStats, FailureKind, Metrics, RuleScore, RunResult, Verdict
 from ..models.urgency import Urgency
 
@@ -26,6 +28,7 @@ __all__ = [
     "case_name",
     "case_status",
     "case_tag",
+    "evidence_of",
     "harm_key",
     "implementation_notes",
     "pct",
@@ -135,8 +138,18 @@ class ReportView:
     other_rules: tuple[RuleScore, ...]
     status: str
     guideline_note: str | None
-    cases: tuple[CaseView, ...] = ()
-    """Every trial: the failing ones in harm order, then the passes in run order."""
+    evidence: Callable[[CaseResult], tuple[ClaimEvidence, ...]] = field(repr=False, compare=False)
+    """The source excerpts behind a trial's claims (see :func:`evidence_of`)."""
+
+    @cached_property
+    def cases(self) -> tuple[CaseView, ...]:
+        """Every trial: the failing ones in harm order, then the passes in run order.
+
+        Built on first use: only the HTML report lists the passes, and a run of
+        thousands of cases is mostly passes.
+        """
+        passes = tuple(_view(c, self.run.repeat, self.evidence) for c in self.run.cases if c.verdict is Verdict.PASS)
+        return self.failing + passes
 
     @property
     def emergency_misses(self) -> tuple[CaseView, ...]:
@@ -213,31 +226,49 @@ def _figures(m: Metrics) -> tuple[Figure, ...]:
     )
 
 
-def _evidence(case: CaseResult, guideline: GuidelineIndex) -> tuple[ClaimEvidence, ...]:
-    out: list[ClaimEvidence] = []
-    for claim_id in case.claims:
-        claim = guideline.claims.get(claim_id)
-        if claim is None:
-            # The result may come from another guideline version: say so rather than drop it.
-            out.append(ClaimEvidence(claim_id, None, None, ()))
-            continue
-        out.append(
-            ClaimEvidence(
-                claim_id,
-                claim.statement,
-                claim.basis.value,
-                tuple(
-                    Citation(
-                        c.source,
-                        s.title if (s := guideline.sources.get(c.source)) is not None else c.source,
-                        c.section,
-                        c.excerpt,
-                    )
-                    for c in claim.citations
-                ),
+def evidence_of(guideline: GuidelineIndex) -> Callable[[CaseResult], tuple[ClaimEvidence, ...]]:
+    """A function giving a trial's claims with our statements and their source excerpts.
+
+    Each claim's evidence is built once per report and shared by every trial that
+    cites it: thousands of trials cite the same few dozen claims.
+    """
+    by_claim: dict[str, ClaimEvidence] = {}
+    by_claims: dict[tuple[str, ...], tuple[ClaimEvidence, ...]] = {}
+
+    def claim_evidence(claim_id: str) -> ClaimEvidence:
+        found = by_claim.get(claim_id)
+        if found is None:
+            found = by_claim[claim_id] = _claim_evidence(claim_id, guideline)
+        return found
+
+    def evidence(case: CaseResult) -> tuple[ClaimEvidence, ...]:
+        found = by_claims.get(case.claims)
+        if found is None:
+            found = by_claims[case.claims] = tuple(claim_evidence(claim_id) for claim_id in case.claims)
+        return found
+
+    return evidence
+
+
+def _claim_evidence(claim_id: str, guideline: GuidelineIndex) -> ClaimEvidence:
+    claim = guideline.claims.get(claim_id)
+    if claim is None:
+        # The result may come from another guideline version: say so rather than drop it.
+        return ClaimEvidence(claim_id, None, None, ())
+    return ClaimEvidence(
+        claim_id,
+        claim.statement,
+        claim.basis.value,
+        tuple(
+            Citation(
+                c.source,
+                s.title if (s := guideline.sources.get(c.source)) is not None else c.source,
+                c.section,
+                c.excerpt,
             )
-        )
-    return tuple(out)
+            for c in claim.citations
+        ),
+    )
 
 
 def case_name(case: CaseResult, repeat: int) -> str:
@@ -296,14 +327,14 @@ def _lines(case: CaseResult) -> tuple[DiffLine, ...]:
     return tuple(DiffLine(f.kind.value, f.severity.value, f.message, f.expected, f.given) for f in failures)
 
 
-def _view(case: CaseResult, repeat: int, guideline: GuidelineIndex) -> CaseView:
+def _view(case: CaseResult, repeat: int, evidence: Callable[[CaseResult], tuple[ClaimEvidence, ...]]) -> CaseView:
     lines = _lines(case) if case.verdict is not Verdict.PASS else ()
     return CaseView(
         case,
         case_name(case, repeat),
         case_status(case),
         lines,
-        _evidence(case, guideline),
+        evidence(case),
         case_tag(case),
         under_by(case),
     )
@@ -311,11 +342,11 @@ def _view(case: CaseResult, repeat: int, guideline: GuidelineIndex) -> CaseView:
 
 def build_view(run: RunResult, guideline: GuidelineIndex) -> ReportView:
     """Compute metrics (never trusting a stored copy) and everything the human reports show."""
-    metrics = compute_metrics(run)
+    metrics, stats = metrics_and_stats(run)
+    evidence = evidence_of(guideline)
     failing = sorted((c for c in run.cases if c.verdict is not Verdict.PASS), key=harm_key)
-    views = tuple(_view(c, run.repeat, guideline) for c in failing)
-    passes = tuple(_view(c, run.repeat, guideline) for c in run.cases if c.verdict is Verdict.PASS)
-    flaky = tuple(s for s in case_stats(run).values() if s.flaky)
+    views = tuple(_view(c, run.repeat, evidence) for c in failing)
+    flaky = tuple(s for s in stats.values() if s.flaky)
     if not run.complete:
         status = "INCOMPLETE"
     elif metrics.failed_safety or metrics.errors or run.not_run:
@@ -333,9 +364,7 @@ def build_view(run: RunResult, guideline: GuidelineIndex) -> ReportView:
     red_ids = {r.id for r in guideline.red_flags}
     red_flags = tuple(s for s in metrics.rules if s.rule in red_ids)
     other_rules = tuple(s for s in metrics.rules if s.rule not in red_ids)
-    return ReportView(
-        run, metrics, _figures(metrics), views, flaky, red_flags, other_rules, status, note, views + passes
-    )
+    return ReportView(run, metrics, _figures(metrics), views, flaky, red_flags, other_rules, status, note, evidence)
 
 
 def implementation_notes(run: RunResult) -> tuple[str, ...]:

@@ -122,8 +122,10 @@ class ConsoleProgress:
 
     def __enter__(self) -> ConsoleProgress:
         self._started = self._last_line = self._clock()
+        if self.quiet or self.total <= 0:
+            return self  # nothing to draw: rich is not even imported (``calfspec run -q`` starts faster)
         console = _console(self.stream)
-        if console.is_terminal and self.total > 0 and not self.quiet:
+        if console.is_terminal:
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
