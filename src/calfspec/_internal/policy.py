@@ -81,9 +81,8 @@ class GuidelinePlan:
     withholds: dict[int, tuple[Rule, tuple[str, ...]]] = field(default_factory=dict)
     withheld: dict[tuple[int, ...], dict[str, tuple[str, ...]]] = field(default_factory=dict)
     """:func:`withheld_advice` by the rules that are not false and the guarded items that are not."""
-    evidence_atoms: dict[int, tuple[Rule, tuple[tuple[TruthFunction, str, OpenFlagEvidence], ...]]] = field(
-        default_factory=dict
-    )
+    open_flags: dict[int, _OpenFlagPlan] = field(default_factory=dict)
+    """:func:`urgency_floor`'s view of each rule (by identity), made on first use."""
 
     def contraindications(self, rule: Rule) -> tuple[str, ...]:
         hit = self.withholds.get(id(rule))
@@ -93,26 +92,81 @@ class GuidelinePlan:
         self.withholds[id(rule)] = (rule, ids)
         return ids
 
-    def atoms(self, rule: Rule) -> tuple[tuple[TruthFunction, str, OpenFlagEvidence], ...]:
-        """The rule's positive tests, compiled, each with the name and kind of evidence it is."""
-        hit = self.evidence_atoms.get(id(rule))
-        if hit is not None and hit[0] is rule:
-            return hit[1]
-        atoms = []
-        for atom in defining_atoms(rule.when):
-            if isinstance(atom, PregnantIs):
-                atoms.append((truth_function(atom), "pregnant", OpenFlagEvidence.RISK_FACTOR))
-                continue
-            finding = self.index.findings.get(atom.finding)
-            kind = (
-                OpenFlagEvidence.RISK_FACTOR
-                if finding is not None and finding.kind is FindingKind.RISK_FACTOR
-                else OpenFlagEvidence.DEFINING_FINDING
-            )
-            atoms.append((truth_function(atom), atom.finding, kind))
-        self.evidence_atoms[id(rule)] = (rule, tuple(atoms))
-        return tuple(atoms)
+    def open_flag(self, rule: Rule) -> _OpenFlagPlan:
+        """What :func:`urgency_floor` needs of ``rule``, worked out once: its rank, reasons and tiers."""
+        hit = self.open_flags.get(id(rule))
+        if hit is not None and hit.rule is rule:
+            return hit
+        made = _open_flag_plan(self.index, rule)
+        self.open_flags[id(rule)] = made
+        return made
 
+
+@dataclass(frozen=True, slots=True)
+class _TierPlan:
+    """One ``open_red_flag_tiers`` entry as it applies to one red flag (its ``flag_urgency`` already met)."""
+
+    tier: OpenFlagTier
+    level: Urgency
+    """``min(tier.urgency, rule.urgency)``: a tier never raises the floor above the flag's own urgency."""
+    level_rank: int
+    reasons: tuple[str, ...] | None
+    """The reasons when the tier asks for no evidence (being open is enough)."""
+    evidence: tuple[tuple[OpenFlagEvidence, str], ...]
+    """Each evidence kind the tier asks for, with the start of its reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class _OpenFlagPlan:
+    """A rule as :func:`urgency_floor` uses it, with every piece that depends on the rule alone."""
+
+    rule: Rule
+    rank: int
+    red_flag: bool
+    fired_reason: str
+    atoms: tuple[tuple[str, bool, OpenFlagEvidence], ...]
+    """The rule's positive tests: ``(name, is the pregnant test, kind of evidence)``, in the order written."""
+    tiers: tuple[_TierPlan, ...]
+
+
+def _open_flag_plan(index: GuidelineIndex, rule: Rule) -> _OpenFlagPlan:
+    atoms: list[tuple[str, bool, OpenFlagEvidence]] = []
+    for atom in defining_atoms(rule.when):
+        if isinstance(atom, PregnantIs):
+            atoms.append(("pregnant", True, OpenFlagEvidence.RISK_FACTOR))
+            continue
+        finding = index.findings.get(atom.finding)
+        kind = (
+            OpenFlagEvidence.RISK_FACTOR
+            if finding is not None and finding.kind is FindingKind.RISK_FACTOR
+            else OpenFlagEvidence.DEFINING_FINDING
+        )
+        atoms.append((atom.finding, False, kind))
+    tiers: list[_TierPlan] = []
+    for tier in index.meta.policy.open_red_flag_tiers:
+        if tier.flag_urgency is not None and rule.urgency < tier.flag_urgency:
+            continue
+        level = min(tier.urgency, rule.urgency)
+        reasons = None if tier.evidence else (f"{rule.id} is open and is an {rule.urgency.value}-level red flag",)
+        evidence = tuple((kind, f"{rule.id} is open with {kind.value.replace('_', ' ')} ") for kind in tier.evidence)
+        tiers.append(_TierPlan(tier, level, level.rank, reasons, evidence))
+    return _OpenFlagPlan(
+        rule=rule,
+        rank=rule.urgency.rank,
+        red_flag=rule.kind is RuleKind.RED_FLAG,
+        fired_reason=f"{rule.id} ({rule.urgency.value})",
+        atoms=tuple(atoms),
+        tiers=tuple(tiers),
+    )
+
+
+def _minus_rank(made: _OpenFlagPlan) -> int:
+    return -made.rank
+
+
+_RANKS = {u: u.rank for u in Urgency}
+_TRUE, _UNKNOWN = Truth.TRUE, Truth.UNKNOWN
+_PRESENT = FindingState.PRESENT
 
 _PLANS: dict[int, GuidelinePlan] = {}
 _MAX_PLANS = 16
@@ -310,24 +364,13 @@ def canonical_scenario(index: GuidelineIndex, scenario: Scenario) -> tuple[Scena
 # --- urgency floor -----------------------------------------------------------------------
 
 
-def _evidence(index: GuidelineIndex, rule: Rule, presentation: Presentation) -> dict[OpenFlagEvidence, list[str]]:
-    present: dict[OpenFlagEvidence, list[str]] = {}
-    findings, side, pregnant = presentation.findings, presentation.side, presentation.pregnant
-    for test, name, kind in guideline_plan(index).atoms(rule):
-        if test(findings, side, pregnant) is Truth.TRUE:
-            present.setdefault(kind, []).append(name)
-    return present
-
-
-def _tier_applies(tier: OpenFlagTier, rule: Rule, evidence: dict[OpenFlagEvidence, list[str]]) -> list[str] | None:
-    """The reasons the tier applies to the open flag, or ``None`` when it does not."""
-    if tier.flag_urgency is not None and rule.urgency < tier.flag_urgency:
-        return None
-    if not tier.evidence:
-        return [f"{rule.id} is open and is an {rule.urgency.value}-level red flag"]
+def _tier_reasons(tier: _TierPlan, evidence: dict[OpenFlagEvidence, list[str]]) -> list[str] | None:
+    """The reasons ``tier`` applies to its open flag, or ``None`` when it does not."""
+    if tier.reasons is not None:
+        return list(tier.reasons)
     reasons = [
-        f"{rule.id} is open with {kind.value.replace('_', ' ')} {', '.join(dict.fromkeys(evidence[kind]))} present"
-        for kind in tier.evidence
+        f"{start}{', '.join(dict.fromkeys(evidence[kind]))} present"
+        for kind, start in tier.evidence
         if evidence.get(kind)
     ]
     return reasons or None
@@ -361,40 +404,50 @@ def urgency_floor(
     """
     outcomes = outcomes if outcomes is not None else evaluate_rules(index.guideline.rules, presentation)
     policy = index.meta.policy
-    fired = [o.rule for o in outcomes if o.truth is Truth.TRUE]
+    plan = guideline_plan(index)
+    fired = [o.rule for o in outcomes if o.truth is _TRUE]
     urgency = Urgency.SELF_CARE
     pathways: list[str] = []
     claims: list[str] = []
     reasons: list[str] = []
-    for rule in sorted(fired, key=lambda r: -r.urgency.rank):
-        urgency = max(urgency, rule.urgency)
-        if rule.pathway not in pathways:
-            pathways.append(rule.pathway)
-        claims.extend(rule.claims)
-        reasons.append(f"{rule.id} ({rule.urgency.value})")
-    base = urgency
-    open_flags = [
-        o.rule
-        for o in outcomes
-        if o.truth is Truth.UNKNOWN and o.rule.kind is RuleKind.RED_FLAG and o.rule.urgency > base
-    ]
+    if fired:
+        # Most urgent first (a stable sort: file order within one urgency).
+        ranked = sorted((plan.open_flag(rule) for rule in fired), key=_minus_rank)
+        urgency = ranked[0].rule.urgency
+        for made in ranked:
+            rule = made.rule
+            if rule.pathway not in pathways:
+                pathways.append(rule.pathway)
+            claims.extend(rule.claims)
+            reasons.append(made.fired_reason)
+    base_rank = _RANKS[urgency]
+    open_flags: list[_OpenFlagPlan] = []
+    for o in outcomes:
+        if o.truth is _UNKNOWN:
+            made = plan.open_flag(o.rule)
+            if made.red_flag and made.rank > base_rank:
+                open_flags.append(made)
     tiers: list[str] = []
     if open_flags:
         floor, pathway, why = policy.unresolved_red_flag_urgency, policy.unresolved_pathway, "unresolved"
+        floor_rank = _RANKS[floor]
         tier_claims: list[str] = list(policy.claims)
         tier_reasons: list[str] = []
-        for rule in open_flags:
-            evidence = _evidence(index, rule, presentation)
-            for tier in policy.open_red_flag_tiers:
-                applies = _tier_applies(tier, rule, evidence)
+        findings, pregnant = presentation.findings, presentation.pregnant
+        for made in open_flags:
+            evidence: dict[OpenFlagEvidence, list[str]] = {}
+            for name, is_pregnant, kind in made.atoms:
+                if (pregnant if is_pregnant else findings.get(name)) == _PRESENT:
+                    evidence.setdefault(kind, []).append(name)
+            for tier in made.tiers:
+                applies = _tier_reasons(tier, evidence)
                 if applies is None:
                     continue
-                level = min(tier.urgency, rule.urgency)
                 tier_reasons.extend(applies)
-                tier_claims.extend(tier.claims)
-                if level > floor:
-                    floor, pathway, why = level, tier.pathway, tier.id
-        if floor > urgency:
+                tier_claims.extend(tier.tier.claims)
+                if tier.level_rank > floor_rank:
+                    floor, floor_rank, pathway, why = tier.level, tier.level_rank, tier.tier.pathway, tier.tier.id
+        if floor_rank > base_rank:
             urgency = floor
             tiers.append(why)
             if pathway not in pathways:
@@ -406,14 +459,14 @@ def urgency_floor(
             if pathway not in pathways:
                 pathways.append(pathway)
             claims.extend(tier_claims)
-        reasons.append("red flags not excluded: " + ", ".join(r.id for r in open_flags))
+        reasons.append("red flags not excluded: " + ", ".join(made.rule.id for made in open_flags))
     return Floor(
         urgency=urgency,
         pathways=tuple(pathways),
         claims=tuple(dict.fromkeys(claims)),
         reasons=tuple(reasons),
         fired=tuple(fired),
-        open_flags=tuple(open_flags),
+        open_flags=tuple(made.rule for made in open_flags),
         tiers=tuple(tiers),
     )
 

@@ -5,17 +5,20 @@ A finding is present, absent or unknown, so a condition is :attr:`Truth.TRUE`,
 absent: ``not`` of an unknown finding is unknown, and a rule that is unknown
 has not been excluded.
 
-Each condition is turned once into a tree of closures (:func:`truth_function`),
-kept for as long as the condition object lives: the reference triage evaluates
-every rule of the guideline on every request, so walking the pydantic models and
-dispatching on their types each time would cost most of a run.
+Each condition is compiled once into a Python function (:func:`truth_function`),
+kept for as long as the condition object lives, and a guideline's rules into one
+function that tests them all (:func:`evaluate_rules`): the reference triage
+evaluates every rule of the guideline on every request, so walking the pydantic
+models and dispatching on their types each time would cost most of a run. The
+compiled code computes on the truth values' numbers (false 0, unknown 1, true 2),
+where Kleene's "and" is ``min``, "or" is ``max`` and "not" is ``2 - x``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from .expressions import ExprPath
 from .models.guideline import (
@@ -63,8 +66,7 @@ _STATE = {
     FindingState.UNKNOWN: Truth.UNKNOWN,
 }
 
-_TRUE, _FALSE, _UNKNOWN = Truth.TRUE, Truth.FALSE, Truth.UNKNOWN
-_UNKNOWN_STATE = FindingState.UNKNOWN
+_UNKNOWN = Truth.UNKNOWN
 
 TruthFunction = Callable[[Mapping[str, FindingState], Side, FindingState], Truth]
 """A compiled condition: ``(findings, side, pregnant) -> Truth``."""
@@ -81,108 +83,89 @@ def _side(test: SideTest, side: Side) -> Truth:
     return Truth.TRUE if side in (wanted, Side.BOTH) else Truth.FALSE
 
 
-def _finding(finding: str) -> TruthFunction:
-    state = _STATE
-
-    def leaf(findings: Mapping[str, FindingState], side: Side, pregnant: FindingState) -> Truth:
-        return state[findings.get(finding, _UNKNOWN_STATE)]
-
-    return leaf
-
-
-def _findings_all(ids: tuple[str, ...]) -> TruthFunction:
-    state = _STATE
-
-    def conj(findings: Mapping[str, FindingState], side: Side, pregnant: FindingState) -> Truth:
-        result = _TRUE
-        for finding in ids:
-            v = state[findings.get(finding, _UNKNOWN_STATE)]
-            if v is _FALSE:
-                return _FALSE
-            if v is _UNKNOWN:
-                result = _UNKNOWN
-        return result
-
-    return conj
+# The numbers compiled conditions compute on; a number becomes a Truth at the end.
+_LEVEL = {state: truth.value for state, truth in _STATE.items()}
+_TRUTHS = (Truth.FALSE, Truth.UNKNOWN, Truth.TRUE)
+_SIDE_LEVEL = {test: {side: _side(test, side).value for side in Side} for test in SideTest}
+_SIDE_NAMES = {test: f"_side_{test.value}" for test in SideTest}
+_NAMESPACE: dict[str, object] = {
+    "_level": _LEVEL,
+    "_truths": _TRUTHS,
+    "_unknown": FindingState.UNKNOWN,
+    **{_SIDE_NAMES[test]: table for test, table in _SIDE_LEVEL.items()},
+}
 
 
-def _findings_any(ids: tuple[str, ...]) -> TruthFunction:
-    state = _STATE
+class _Source:
+    """The body of a compiled condition: one line per node, each binding the node's number to a local.
 
-    def disj(findings: Mapping[str, FindingState], side: Side, pregnant: FindingState) -> Truth:
-        result = _FALSE
-        for finding in ids:
-            v = state[findings.get(finding, _UNKNOWN_STATE)]
-            if v is _TRUE:
-                return _TRUE
-            if v is _UNKNOWN:
-                result = _UNKNOWN
-        return result
+    Each finding is looked up once, however many nodes test it.
+    """
 
-    return disj
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._findings: dict[str, str] = {}
+
+    def _bind(self, value: str) -> str:
+        name = f"v{len(self.lines)}"
+        self.lines.append(f"    {name} = {value}")
+        return name
+
+    def _finding(self, finding: str) -> str:
+        name = self._findings.get(finding)
+        if name is None:
+            # repr() makes the id a string literal whatever it holds; a finding left out is unknown.
+            name = self._findings[finding] = self._bind(f"_level[get({finding!r}, _unknown)]")
+        return name
+
+    def node(self, expr: Expr) -> str:
+        if isinstance(expr, FindingIs):
+            return self._finding(expr.finding)
+        if isinstance(expr, AllOf | AnyOf):
+            exprs = expr.all if isinstance(expr, AllOf) else expr.any
+            combine = "min" if isinstance(expr, AllOf) else "max"
+            parts = [self.node(e) for e in exprs]
+            return self._bind(f"{combine}({', '.join(parts)})") if len(parts) > 1 else parts[0]
+        if isinstance(expr, NotOf):
+            return self._bind(f"2 - {self.node(expr.not_)}")
+        if isinstance(expr, SideIs):
+            return self._bind(f"{_SIDE_NAMES[expr.side]}[side]")
+        if isinstance(expr, PregnantIs):
+            return self._bind("_level[pregnant]" if expr.pregnant else "2 - _level[pregnant]")
+        raise TypeError(f"unknown expression node {type(expr).__name__}")  # pragma: no cover
 
 
-def _all(parts: tuple[TruthFunction, ...]) -> TruthFunction:
-    def conj(findings: Mapping[str, FindingState], side: Side, pregnant: FindingState) -> Truth:
-        result = _TRUE
-        for part in parts:
-            v = part(findings, side, pregnant)
-            if v is _FALSE:
-                return _FALSE
-            if v is _UNKNOWN:
-                result = _UNKNOWN
-        return result
-
-    return conj
-
-
-def _any(parts: tuple[TruthFunction, ...]) -> TruthFunction:
-    def disj(findings: Mapping[str, FindingState], side: Side, pregnant: FindingState) -> Truth:
-        result = _FALSE
-        for part in parts:
-            v = part(findings, side, pregnant)
-            if v is _TRUE:
-                return _TRUE
-            if v is _UNKNOWN:
-                result = _UNKNOWN
-        return result
-
-    return disj
+def _function(exprs: Sequence[Expr], result: Callable[[list[str]], str], names: Mapping[str, object]) -> object:
+    """Compile ``exprs`` into one function of ``(findings, side, pregnant)``; ``result`` writes its return value."""
+    source = _Source()
+    values = [source.node(expr) for expr in exprs]
+    head = ["def _compiled(findings, side, pregnant):", "    get = findings.get"]
+    text = "\n".join([*head, *source.lines, f"    return {result(values)}"])
+    scope = {**_NAMESPACE, **names}
+    # The conditions are data (frozen models): generated code, once per condition object,
+    # tests them at the speed of hand-written code, with no call per node of the tree. The
+    # source holds only the node types above and ids as string literals.
+    exec(compile(text, "<calfspec condition>", "exec"), scope)
+    return scope["_compiled"]
 
 
 def _compile(expr: Expr) -> TruthFunction:
-    if isinstance(expr, FindingIs):
-        return _finding(expr.finding)
-    if isinstance(expr, AllOf | AnyOf):
-        exprs = expr.all if isinstance(expr, AllOf) else expr.any
-        if all(isinstance(e, FindingIs) for e in exprs):
-            ids = tuple(e.finding for e in exprs if isinstance(e, FindingIs))
-            return _findings_all(ids) if isinstance(expr, AllOf) else _findings_any(ids)
-        parts = tuple(truth_function(e) for e in exprs)
-        return _all(parts) if isinstance(expr, AllOf) else _any(parts)
-    if isinstance(expr, NotOf):
-        inner = truth_function(expr.not_)
+    return cast(TruthFunction, _function([expr], lambda values: f"_truths[{values[0]}]", {}))
 
-        def negation(findings: Mapping[str, FindingState], side: Side, pregnant: FindingState) -> Truth:
-            return _NOT[inner(findings, side, pregnant)]
 
-        return negation
-    if isinstance(expr, SideIs):
-        test = expr.side
+_RuleTests = Callable[[Mapping[str, FindingState], Side, FindingState], list["RuleOutcome"]]
 
-        def side_is(findings: Mapping[str, FindingState], side: Side, pregnant: FindingState) -> Truth:
-            return _side(test, side)
 
-        return side_is
-    if isinstance(expr, PregnantIs):
-        wanted = expr.pregnant
-
-        def pregnant_is(findings: Mapping[str, FindingState], side: Side, pregnant: FindingState) -> Truth:
-            truth = _STATE[pregnant]
-            return truth if wanted else _NOT[truth]
-
-        return pregnant_is
-    raise TypeError(f"unknown expression node {type(expr).__name__}")  # pragma: no cover
+def _compile_rules(rules: Sequence[Rule]) -> _RuleTests:
+    # A rule has three possible outcomes, all immutable: make them once, and let the
+    # compiled test of every rule pick one.
+    outcomes = {f"_outcomes_{i}": tuple(RuleOutcome(rule, truth) for truth in _TRUTHS) for i, rule in enumerate(rules)}
+    compiled = _function(
+        [rule.when for rule in rules],
+        lambda values: "[" + "".join(f"_outcomes_{i}[{v}], " for i, v in enumerate(values)) + "]",
+        outcomes,
+    )
+    return cast(_RuleTests, compiled)
 
 
 _COMPILED: dict[int, tuple[Expr, TruthFunction]] = {}
@@ -272,29 +255,28 @@ class RuleOutcome(NamedTuple):
     truth: Truth
 
 
-_RULE_SETS: dict[int, tuple[tuple[Rule, ...], tuple[TruthFunction, ...]]] = {}
+_RULE_SETS: dict[int, tuple[tuple[Rule, ...], _RuleTests]] = {}
 
 
-def _rule_tests(rules: Iterable[Rule]) -> tuple[tuple[Rule, ...], tuple[TruthFunction, ...]]:
-    # A guideline's rules are one tuple for its lifetime: compile its conditions once.
+def _rule_tests(rules: Iterable[Rule]) -> _RuleTests:
+    # A guideline's rules are one tuple for its lifetime: compile its conditions once, into
+    # one function that tests them all.
     if isinstance(rules, tuple):
         hit = _RULE_SETS.get(id(rules))
         if hit is not None and hit[0] is rules:
-            return hit
+            return hit[1]
     listed = tuple(rules)
-    found = (listed, tuple(truth_function(rule.when) for rule in listed))
+    tests = _compile_rules(listed)
     if isinstance(rules, tuple):
         if len(_RULE_SETS) >= _MAX_COMPILED:
             _RULE_SETS.clear()
-        _RULE_SETS[id(rules)] = found
-    return found
+        _RULE_SETS[id(rules)] = (listed, tests)
+    return tests
 
 
 def evaluate_rules(rules: Iterable[Rule], presentation: Presentation) -> list[RuleOutcome]:
     """Evaluate every rule, keeping the guideline's order."""
-    findings, side, pregnant = presentation.findings, presentation.side, presentation.pregnant
-    listed, tests = _rule_tests(rules)
-    return [RuleOutcome(rule, test(findings, side, pregnant)) for rule, test in zip(listed, tests, strict=True)]
+    return _rule_tests(rules)(presentation.findings, presentation.side, presentation.pregnant)
 
 
 def evaluate_without(expr: Expr, presentation: Presentation, target: ExprPath, path: ExprPath = ()) -> Truth:
