@@ -93,3 +93,16 @@ def test_lone_surrogates_are_replaced_per_case(tmp_path: Path) -> None:
     write_json(target, r2)
     doc = json.loads(target.read_text(encoding="utf-8"))
     assert doc["cases"][0]["raw_reply"] == "broken \ufffd text"
+
+
+def test_a_case_kept_as_a_slim_copy_is_written_whole_from_the_spool(tmp_path: Path) -> None:
+    # `calfspec run` keeps copies without transcripts once a case is spooled: the report still has them.
+    r = sample_run()
+    target = tmp_path / "r.json"
+    stream = JsonReportStream(target)
+    kept = tuple(c.model_copy(update={"transcript": (), "raw_reply": None}) for c in r.cases)
+    for case, slim in zip(r.cases, kept, strict=True):
+        stream.add(case, kept=slim)
+    write_json(target, r.model_copy(update={"cases": kept}), stream)
+    stream.close()
+    assert target.read_text(encoding="utf-8") == render_json(r)

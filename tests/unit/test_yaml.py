@@ -301,6 +301,30 @@ def test_locate_maps_a_field_path_to_its_line() -> None:
     assert doc.locate(("claims", 0, "nope")) == (2, 5)
 
 
+def test_a_light_document_finds_its_positions_again_from_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.yaml").write_text("\ufeffa:\n  - x\n  - {b: 1, c: [2, 3]}\nd: e\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    light = load_yaml("a.yaml").light()
+    assert light.data is None and light.text is None
+    monkeypatch.chdir(tmp_path.parent)  # the file is found again by its absolute path
+    assert light.locate(("a", 1, "c", 1)) == (3, 19)
+    assert light.locate(("d",)) == (4, 1)
+
+
+def test_a_light_document_whose_file_changed_gives_no_position(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text("a: 1\nb: 2\n", encoding="utf-8")
+    changed, gone = load_yaml(path).light(), load_yaml(path).light()
+    path.write_text("\n\na: 1\nb: 2\n", encoding="utf-8")
+    assert changed.locate(("b",)) == (None, None)  # not line 2, which is no longer true
+    path.unlink()
+    assert gone.locate(("b",)) == (None, None)
+    with pytest.raises(LookupError):
+        _ = gone.tree
+
+
 # --- through the guideline loader: all or nothing ---------------------------------------
 
 

@@ -146,15 +146,20 @@ def _implementation_info(impl: object) -> ImplementationInfo | None:
 class _Collected:
     """The trials as they finish, kept here so that an interrupted run keeps every finished one."""
 
-    def __init__(self, on_result: Callable[[CaseResult], None] | None) -> None:
+    def __init__(
+        self,
+        on_result: Callable[[CaseResult], None] | None,
+        keep: Callable[[CaseResult], CaseResult] | None = None,
+    ) -> None:
         self.cases: list[CaseResult] = []
         self.not_run: list[NotRun] = []
         self._on_result = on_result
+        self._keep = keep
 
     def add(self, result: CaseResult) -> None:
-        self.cases.append(result)
         if self._on_result is not None:
             self._on_result(result)
+        self.cases.append(result if self._keep is None else self._keep(result))
 
     def revise(self, revised: CaseResult) -> None:
         # A later protocol violation (a second answer for one case) turns a judged case into an error.
@@ -234,16 +239,21 @@ def run_suite(
     *,
     on_result: Callable[[CaseResult], None] | None = None,
     keep_on_interrupt: bool = False,
+    keep: Callable[[CaseResult], CaseResult] | None = None,
 ) -> RunResult:
     """:func:`run_suite_async` in an event loop of its own.
 
     With ``keep_on_interrupt`` (``calfspec run``), Ctrl-C ends the run and the
     result is returned with the finished trials and ``complete=False``;
-    otherwise ``KeyboardInterrupt`` propagates.
+    otherwise ``KeyboardInterrupt`` propagates. ``keep``, called after
+    ``on_result``, gives what the result holds of each trial (default: the trial
+    itself); ``calfspec run`` keeps copies without the transcripts its JSON
+    report has already written. A trial revised later (a protocol violation) is
+    kept whole.
     """
     _refuse_in_event_loop("run_suite", "run_suite_async")
     started = dt.datetime.now(dt.UTC)
-    collected = _Collected(on_result)
+    collected = _Collected(on_result, keep)
     complete = True
     try:
         asyncio.run(collected.run(impl, plan, guideline, options))

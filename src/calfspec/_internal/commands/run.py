@@ -241,15 +241,27 @@ def run(
         if spec.format is ReportFormat.JSON and spec.path is not None
     }
 
+    # What the reports still need of a finished case once its JSON report has spooled it: the
+    # console summary shows no transcript or raw reply, nor does the gate read them. Every other
+    # report (and JSON to stdout) writes them from the result, and --perturb revises cases after the
+    # run (from what was kept), so those runs keep each case whole. A 10,000-case run keeps tens of
+    # megabytes less.
+    slim = options.perturb is None and all(
+        spec.format is ReportFormat.CONSOLE or spec in json_streams for spec in report_specs
+    )
+
     with ConsoleProgress(total=plan.total(repeat), stream=sys.stderr, quiet=quiet) as progress:
 
-        def on_result(result: CaseResult) -> None:
+        def keep(result: CaseResult) -> CaseResult:
+            kept = result.model_copy(update={"transcript": (), "raw_reply": None}) if slim else result
             for stream in json_streams.values():
-                stream.add(result)
-            progress.advance(result)
+                stream.add(result, kept=kept)
+            return kept
 
         with _sigterm_as_sigint():
-            result = run_suite(impl, plan, guideline, options, on_result=on_result, keep_on_interrupt=True)
+            result = run_suite(
+                impl, plan, guideline, options, on_result=progress.advance, keep=keep, keep_on_interrupt=True
+            )
 
     # Every report is attempted even if one fails, so one bad path does not lose the others.
     unwritten: list[InputError] = []

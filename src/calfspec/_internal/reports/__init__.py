@@ -32,12 +32,14 @@ import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from .. import _io
 from ..errors import InputError
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..guideline import GuidelineIndex
     from ..models.results import RunResult
     from .json import JsonReportStream
@@ -48,10 +50,13 @@ __all__ = [
     "atomic_write_text",
     "check_target",
     "encodable",
+    "encodable_json",
     "parse_report_spec",
     "render_report",
     "write_report",
 ]
+
+_M = TypeVar("_M", bound="BaseModel")
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -178,22 +183,38 @@ def _scrub(value: object) -> object:
     return value
 
 
-def encodable(run: RunResult) -> RunResult:
-    """``run`` itself if all its text encodes as UTF-8, else a copy with lone surrogates replaced by U+FFFD."""
+def encodable_json(model: _M, *, indent: int | None = None) -> tuple[_M, str]:
+    """``model`` (or a cleaned copy: lone surrogates replaced by U+FFFD, held secrets removed) and its JSON text."""
     from pydantic_core import PydanticSerializationError
 
     from .._secrets import holding_secrets, redact
-    from ..models import results
 
     try:
         # The fast path: serialising to JSON is exactly the check that fails on a surrogate.
-        text = run.model_dump_json()
+        text = model.model_dump_json(indent=indent)
     except PydanticSerializationError:
-        return results.RunResult.model_validate(_scrub(run.model_dump()))
-    if holding_secrets() and redact(text) != text:
-        # A secret an adapter holds is in the result (echoed by a server or a child): remove it.
-        return results.RunResult.model_validate(_scrub(run.model_dump()))
-    return run
+        pass
+    else:
+        if not holding_secrets() or redact(text) == text:
+            return model, text
+        # Otherwise a secret an adapter holds is in it (echoed by a server or a child): remove it.
+    clean = type(model).model_validate(_scrub(model.model_dump()))
+    return clean, clean.model_dump_json(indent=indent)
+
+
+def encodable(run: RunResult) -> RunResult:
+    """``run`` itself if all its text encodes as UTF-8 and holds no secret, else a copy cleaned as :func:`_scrub` does.
+
+    Checked a case at a time, so a run of thousands of cases is never one JSON string
+    of tens of megabytes; only the parts that need it are cleaned (cleaning the rest
+    would change nothing).
+    """
+    shell = run.model_copy(update={"cases": ()})
+    clean_shell = encodable_json(shell)[0]
+    cases = tuple(encodable_json(case)[0] for case in run.cases)
+    if clean_shell is shell and all(a is b for a, b in zip(cases, run.cases, strict=True)):
+        return run
+    return clean_shell.model_copy(update={"cases": cases})
 
 
 def render_report(

@@ -59,18 +59,9 @@ def _case_block(case: CaseResult) -> str:
 
     Lone surrogates and registered secrets are removed, as ``encodable`` does for a whole run.
     """
-    from pydantic_core import PydanticSerializationError
+    from . import encodable_json
 
-    from .._secrets import holding_secrets, redact
-    from . import _scrub
-
-    try:
-        text = case.model_dump_json(indent=2)
-    except PydanticSerializationError:
-        text = CaseResult.model_validate(_scrub(case.model_dump())).model_dump_json(indent=2)
-    else:
-        if holding_secrets() and redact(text) != text:
-            text = CaseResult.model_validate(_scrub(case.model_dump())).model_dump_json(indent=2)
+    text = encodable_json(case, indent=2)[1]
     return "    " + text.replace("\n", "\n    ")
 
 
@@ -144,19 +135,25 @@ class JsonReportStream:
         self._where: dict[int, tuple[CaseResult, int, int]] = {}
         self._end = 0
 
-    def add(self, case: CaseResult) -> None:
-        """Append one finished case to the spool."""
+    def add(self, case: CaseResult, *, kept: CaseResult | None = None) -> None:
+        """Append one finished case to the spool.
+
+        ``kept`` is what the run holds in the case's place, if not the case itself
+        (a copy without its transcript): :meth:`block` then knows the case by that
+        copy, and the stream holds no reference to the whole case.
+        """
         block = _case_block(case)
         data = block + ",\n"
         self._fh.seek(0, os.SEEK_END)
         self._fh.write(data)
         self._fh.flush()
         size = len(data.encode("utf-8"))
-        self._where[id(case)] = (case, self._end, size - 2)
+        held = case if kept is None else kept
+        self._where[id(held)] = (held, self._end, size - 2)
         self._end += size
 
     def block(self, case: CaseResult) -> str | None:
-        """The spooled text of ``case`` (this very object), or None if it was not spooled."""
+        """The spooled text of ``case`` (this very object, or the ``kept`` copy it was added with), or None."""
         found = self._where.get(id(case))
         if found is None or found[0] is not case:
             return None
