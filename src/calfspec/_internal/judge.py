@@ -64,6 +64,8 @@ def validate_decision(decision: TriageDecision, guideline: GuidelineIndex) -> No
     """Raise :class:`ImplementationError` if the decision names unknown guideline ids."""
     # A deprecated id (guideline/aliases.yaml) is still a known id: it is read as its
     # replacements (calfspec._internal.policy.canonical_decision) before the decision is judged.
+    if _all_current(decision, guideline):
+        return
     from ._suggest import nearest
 
     aliases = guideline.aliases
@@ -94,6 +96,17 @@ def validate_decision(decision: TriageDecision, guideline: GuidelineIndex) -> No
             code="unknown-guideline-id",
             hint="use the pathway, advice, condition and finding ids from guideline/; `calfspec ids` lists them",
         )
+
+
+def _all_current(decision: TriageDecision, guideline: GuidelineIndex) -> bool:
+    """Whether every id of the decision is a current guideline id (the common case, checked first)."""
+    findings = guideline.findings
+    return (
+        all(ref in guideline.pathways for ref in decision.pathways)
+        and all(ref in guideline.advice for ref in decision.advice)
+        and all(ref in guideline.conditions for ref in decision.conditions)
+        and all(q in findings or q in QUESTION_FIELDS for q in decision.questions)
+    )
 
 
 def pathways_met(given: Iterable[str], guideline: GuidelineIndex) -> frozenset[str]:

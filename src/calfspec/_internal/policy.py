@@ -27,6 +27,7 @@ from .expressions import defining_atoms
 from .guideline import GuidelineIndex
 from .models.guideline import (
     Advice,
+    AliasSection,
     Derivation,
     DerivedField,
     FindingKind,
@@ -72,6 +73,8 @@ class GuidelinePlan:
 
     index: GuidelineIndex
     finding_aliases: frozenset[str]
+    alias_ids: dict[str, frozenset[str]]
+    """The deprecated ids of each section (``findings``, ``advice``, ...)."""
     guarded_advice: tuple[tuple[str, TruthFunction], ...]
     """``(advice id, contraindicated_when compiled)`` for each item that has one, in file order."""
     indicated: tuple[tuple[Advice, TruthFunction | None], ...]
@@ -182,6 +185,10 @@ def guideline_plan(index: GuidelineIndex) -> GuidelinePlan:
     plan = GuidelinePlan(
         index=index,
         finding_aliases=frozenset(a.id for a in index.guideline.aliases if a.section.value == "findings"),
+        alias_ids={
+            section.value: frozenset(a.id for a in index.guideline.aliases if a.section is section)
+            for section in AliasSection
+        },
         guarded_advice=tuple(
             (item.id, truth_function(item.contraindicated_when))
             for item in index.guideline.advice
@@ -223,18 +230,17 @@ def canonical_findings(index: GuidelineIndex, findings: dict[str, FindingState])
     return out
 
 
-def _field_value(presentation: Presentation, field: DerivedField) -> object:
-    return getattr(presentation, field.value)
+_FIELD_NAMES = {field: field.value for field in DerivedField}
 
 
 def derivation_applies(derivation: Derivation, presentation: Presentation) -> bool:
     """Whether the derivation's test holds on the presentation's structured field (unknown fields never do)."""
-    value = _field_value(presentation, derivation.from_)
+    value = getattr(presentation, _FIELD_NAMES[derivation.from_])
     if value is None:
         return False
     if derivation.equals is not None:
-        raw = getattr(value, "value", value)
-        return bool(raw == derivation.equals)
+        # The tested fields (sex, onset) are string enums: a member equals its value.
+        return bool(value == derivation.equals)
     assert isinstance(value, int | float)
     if derivation.at_least is not None:
         return value >= derivation.at_least
@@ -293,6 +299,19 @@ def canonical_decision(index: GuidelineIndex, decision: TriageDecision) -> Triag
                     out.append(new)
         return tuple(out)
 
+    deprecated = guideline_plan(index).alias_ids
+    if (
+        deprecated["pathways"].isdisjoint(decision.pathways)
+        and deprecated["advice"].isdisjoint(decision.advice)
+        and deprecated["conditions"].isdisjoint(decision.conditions)
+        and deprecated["findings"].isdisjoint(decision.questions)
+        and len(set(decision.pathways)) == len(decision.pathways)
+        and len(set(decision.advice)) == len(decision.advice)
+        and len(set(decision.conditions)) == len(decision.conditions)
+        and len(set(decision.questions)) == len(decision.questions)
+    ):
+        # Nothing deprecated and nothing repeated: the decision already reads in current ids.
+        return decision
     update = {
         "pathways": mapped("pathways", decision.pathways),
         "advice": mapped("advice", decision.advice),
