@@ -35,9 +35,8 @@ from .errors import ImplementationError, InputError
 from .guideline import GuidelineIndex
 from .judge import judge
 from .models._base import Model
-from .models.results import CaseResult, Exchange, Failure, NotRun, Severity, Verdict
-from .models.triage import FindingState, Side, TriageDecision, TriageRequest
-from .models.urgency import Urgency
+from .models.results import CaseResult, Exchange, NotRun, Verdict
+from .models.triage import FindingState, Side, TriageRequest
 from .scenarios import LoadedScenario, parse_shard
 from .session import answer_request, ask, converse, interrupted, note_sigint, started, stdout_to_stderr
 
@@ -142,51 +141,25 @@ def build_request(
     return answer_request(first, answered or {}, guideline)
 
 
-def _case_result(
-    loaded: LoadedScenario,
-    repeat: int,
-    started: float,
-    *,
-    verdict: Verdict,
-    request: TriageRequest,
-    severity: Severity | None = None,
-    failures: tuple[Failure, ...] = (),
-    error: str | None = None,
-    error_code: str | None = None,
-    given: Urgency | None = None,
-    decision: TriageDecision | None = None,
-    raw_reply: str | None = None,
-    transcript: tuple[Exchange, ...] = (),
-) -> CaseResult:
-    """A CaseResult with the scenario's identity and expectations filled in.
-
-    Not validated again: every field is the validated scenario's, the judge's, or a request,
-    decision or transcript the runner already holds as validated models.
-    """
+def _case_result(loaded: LoadedScenario, repeat: int, started: float, **outcome: object) -> CaseResult:
+    """A CaseResult with the scenario's identity and expectations filled in."""
     s = loaded.scenario
-    return CaseResult.model_construct(
-        scenario_id=s.id,
-        repeat=repeat,
-        verdict=verdict,
-        severity=severity,
-        failures=failures,
-        error=error,
-        error_code=error_code,
-        expected_min=s.expect.urgency.min,
-        expected_max=s.expect.urgency.max,
-        expected=s.expect.urgency.expected,
-        given=given,
-        request=request,
-        decision=decision,
-        raw_reply=raw_reply,
-        transcript=transcript,
-        elapsed_ms=(time.perf_counter() - started) * 1000,
-        tags=s.tags,
-        red_flags=s.covers.red_flags,
-        near_miss=s.covers.near_miss,
-        conditions=s.covers.conditions,
-        claims=s.expect.claims,
-        perturbation=loaded.perturbation,
+    return CaseResult.model_validate(
+        {
+            "scenario_id": s.id,
+            "repeat": repeat,
+            "expected_min": s.expect.urgency.min,
+            "expected_max": s.expect.urgency.max,
+            "expected": s.expect.urgency.expected,
+            "elapsed_ms": (time.perf_counter() - started) * 1000,
+            "tags": s.tags,
+            "red_flags": s.covers.red_flags,
+            "near_miss": s.covers.near_miss,
+            "conditions": s.covers.conditions,
+            "claims": s.expect.claims,
+            "perturbation": loaded.perturbation,
+            **outcome,
+        }
     )
 
 

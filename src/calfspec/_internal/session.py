@@ -344,13 +344,9 @@ async def converse(
             )
             return Conversation(tuple(exchanges), exc)
         new = [q for q in dict.fromkeys(decision.questions) if q not in answered and askable(q, request, guideline)]
-        # From here on, an exchange holds only what is validated already (the request, the
-        # decision, the answers to guideline ids): it is made without validating it again.
         if new and round_no == max_rounds:
             exchanges.append(
-                Exchange.model_construct(
-                    request=current, decision=decision, raw_reply=raw, elapsed_ms=(perf_counter() - t0) * 1000
-                )
+                Exchange(request=current, decision=decision, raw_reply=raw, elapsed_ms=(perf_counter() - t0) * 1000)
             )
             rounds = f"{max_rounds + 1} round{'s' if max_rounds else ''}"
             error = ImplementationError(
@@ -361,7 +357,7 @@ async def converse(
             return Conversation(tuple(exchanges), error)
         replies = {q: answer(q) for q in new}
         exchanges.append(
-            Exchange.model_construct(
+            Exchange(
                 request=current,
                 decision=decision,
                 raw_reply=raw,
