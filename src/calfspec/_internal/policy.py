@@ -40,7 +40,7 @@ from .models.guideline import (
 from .models.scenario import Scenario
 from .models.triage import FindingState, Presentation, TriageDecision
 from .models.urgency import Urgency
-from .rules import RuleOutcome, Truth, TruthFunction, evaluate_rules, truth_function
+from .rules import RuleOutcome, Truth, TruthTable, evaluate_rules, truth_table
 
 __all__ = [
     "DeprecatedUse",
@@ -75,12 +75,18 @@ class GuidelinePlan:
     finding_aliases: frozenset[str]
     alias_ids: dict[str, frozenset[str]]
     """The deprecated ids of each section (``findings``, ``advice``, ...)."""
-    guarded_advice: tuple[tuple[str, TruthFunction], ...]
-    """``(advice id, contraindicated_when compiled)`` for each item that has one, in file order."""
-    indicated: tuple[tuple[Advice, TruthFunction | None], ...]
-    """Every advice item with its ``indicated_when`` compiled, in file order."""
-    suggested: tuple[tuple[str, TruthFunction], ...]
-    """``(condition id, suggested_by compiled)`` for each condition that has one, in file order."""
+    guarded_advice: tuple[str, ...]
+    """The advice items that have a ``contraindicated_when``, in file order."""
+    contraindicated_when: TruthTable
+    """Their ``contraindicated_when``, compiled together (one truth per item of ``guarded_advice``)."""
+    indicated: tuple[tuple[Advice, int | None], ...]
+    """Every advice item, in file order, with the place of its ``indicated_when`` in ``indicated_when``."""
+    indicated_when: TruthTable
+    """The ``indicated_when`` conditions, compiled together."""
+    suggested: tuple[str, ...]
+    """The conditions that have a ``suggested_by``, in file order."""
+    suggested_by: TruthTable
+    """Their ``suggested_by``, compiled together (one truth per id of ``suggested``)."""
     withholds: dict[int, tuple[Rule, tuple[str, ...]]] = field(default_factory=dict)
     withheld: dict[tuple[int, ...], dict[str, tuple[str, ...]]] = field(default_factory=dict)
     """:func:`withheld_advice` by the rules that are not false and the guarded items that are not."""
@@ -182,6 +188,13 @@ def guideline_plan(index: GuidelineIndex) -> GuidelinePlan:
     plan = _PLANS.get(id(index))
     if plan is not None and plan.index is index:
         return plan
+    advice = index.guideline.advice
+    guarded = [(item.id, when) for item in advice if (when := item.contraindicated_when) is not None]
+    indicating = [when for item in advice if (when := item.indicated_when) is not None]
+    places: list[int | None] = []  # each item's place in `indicating`
+    for item in advice:
+        places.append(None if item.indicated_when is None else len(places) - places.count(None))
+    suggesting = [(cond.id, when) for cond in index.guideline.conditions if (when := cond.suggested_by) is not None]
     plan = GuidelinePlan(
         index=index,
         finding_aliases=frozenset(a.id for a in index.guideline.aliases if a.section.value == "findings"),
@@ -189,20 +202,12 @@ def guideline_plan(index: GuidelineIndex) -> GuidelinePlan:
             section.value: frozenset(a.id for a in index.guideline.aliases if a.section is section)
             for section in AliasSection
         },
-        guarded_advice=tuple(
-            (item.id, truth_function(item.contraindicated_when))
-            for item in index.guideline.advice
-            if item.contraindicated_when is not None
-        ),
-        indicated=tuple(
-            (item, truth_function(item.indicated_when) if item.indicated_when is not None else None)
-            for item in index.guideline.advice
-        ),
-        suggested=tuple(
-            (cond.id, truth_function(cond.suggested_by))
-            for cond in index.guideline.conditions
-            if cond.suggested_by is not None
-        ),
+        guarded_advice=tuple(item_id for item_id, _ in guarded),
+        contraindicated_when=truth_table([when for _, when in guarded]),
+        indicated=tuple(zip(advice, places, strict=True)),
+        indicated_when=truth_table(indicating),
+        suggested=tuple(cond_id for cond_id, _ in suggesting),
+        suggested_by=truth_table([when for _, when in suggesting]),
     )
     if len(_PLANS) >= _MAX_PLANS:
         _PLANS.clear()
@@ -525,9 +530,7 @@ def withheld_advice(
     # The answer depends only on which rules and guarded items are not false: one bit pattern
     # stands for every presentation that shares it.
     guarded = tuple(
-        i
-        for i, (_, contraindicated) in enumerate(plan.guarded_advice)
-        if contraindicated(findings, side, pregnant) is not Truth.FALSE
+        i for i, truth in enumerate(plan.contraindicated_when(findings, side, pregnant)) if truth is not Truth.FALSE
     )
     rules = index.guideline.rules
     key: tuple[int, ...] | None = None
@@ -546,7 +549,7 @@ def withheld_advice(
         for adv in plan.contraindications(o.rule):
             out.setdefault(adv, []).append(o.rule.id)
     for i in guarded:
-        out.setdefault(plan.guarded_advice[i][0], []).append("contraindicated_when")
+        out.setdefault(plan.guarded_advice[i], []).append("contraindicated_when")
     result = {k: tuple(v) for k, v in out.items()}
     if key is not None:
         if len(plan.withheld) >= _MAX_WITHHELD:

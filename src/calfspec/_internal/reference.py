@@ -63,13 +63,14 @@ def reference_triage(request: TriageRequest | Presentation, guideline: Guideline
     listed = {a for p in pathways if p in index.pathways for a in index.pathways[p].advice}
     plan = guideline_plan(index)
     findings, side, pregnant = facts.findings, facts.side, facts.pregnant
+    indications = plan.indicated_when(findings, side, pregnant)
     advice = []
-    for item, indicated_when in plan.indicated:
+    for item, place in plan.indicated:
         if item.id in withheld:
             continue
-        indicated = indicated_when is not None and indicated_when(findings, side, pregnant) is Truth.TRUE
+        indicated = place is not None and indications[place] is Truth.TRUE
         if item.kind is AdviceKind.SAFETY_NET:
-            if indicated or (item.id in listed and indicated_when is None):
+            if indicated or (item.id in listed and place is None):
                 advice.append(item.id)
         elif item.id in listed and indicated:
             advice.append(item.id)
@@ -77,8 +78,8 @@ def reference_triage(request: TriageRequest | Presentation, guideline: Guideline
     conditions: list[str] = []
     for rule in floor.fired:
         conditions.extend(c for c in rule.conditions if c not in conditions)
-    for cond_id, suggested_by in plan.suggested:
-        if cond_id not in conditions and suggested_by(findings, side, pregnant) is Truth.TRUE:
+    for cond_id, suggested in zip(plan.suggested, plan.suggested_by(findings, side, pregnant), strict=True):
+        if suggested is Truth.TRUE and cond_id not in conditions:
             conditions.append(cond_id)
 
     return TriageDecision(

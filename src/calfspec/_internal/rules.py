@@ -38,11 +38,13 @@ __all__ = [
     "RuleOutcome",
     "Truth",
     "TruthFunction",
+    "TruthTable",
     "evaluate",
     "evaluate_rules",
     "evaluate_without",
     "open_questions",
     "truth_function",
+    "truth_table",
     "undetermined_findings",
 ]
 
@@ -151,6 +153,16 @@ def _function(exprs: Sequence[Expr], result: Callable[[list[str]], str], names: 
 
 def _compile(expr: Expr) -> TruthFunction:
     return cast(TruthFunction, _function([expr], lambda values: f"_truths[{values[0]}]", {}))
+
+
+TruthTable = Callable[[Mapping[str, FindingState], Side, FindingState], tuple[Truth, ...]]
+"""Several conditions compiled together: ``(findings, side, pregnant) -> (Truth, ...)``, in order."""
+
+
+def truth_table(exprs: Sequence[Expr]) -> TruthTable:
+    """``exprs`` compiled into one function giving the truth of each, in order (made anew: keep it)."""
+    compiled = _function(exprs, lambda values: "(" + "".join(f"_truths[{v}], " for v in values) + ")", {})
+    return cast(TruthTable, compiled)
 
 
 _RuleTests = Callable[[Mapping[str, FindingState], Side, FindingState], list["RuleOutcome"]]
