@@ -68,7 +68,6 @@ _STATE = {
     FindingState.UNKNOWN: Truth.UNKNOWN,
 }
 
-_UNKNOWN = Truth.UNKNOWN
 
 TruthFunction = Callable[[Mapping[str, FindingState], Side, FindingState], Truth]
 """A compiled condition: ``(findings, side, pregnant) -> Truth``."""
@@ -107,6 +106,7 @@ class _Source:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self._findings: dict[str, str] = {}
+        self._nodes: dict[int, str] = {}  # by identity: the exprs outlive the compilation
 
     def _bind(self, value: str) -> str:
         name = f"v{len(self.lines)}"
@@ -123,6 +123,12 @@ class _Source:
     def node(self, expr: Expr) -> str:
         if isinstance(expr, FindingIs):
             return self._finding(expr.finding)
+        name = self._nodes.get(id(expr))
+        if name is None:
+            name = self._nodes[id(expr)] = self._compound(expr)
+        return name
+
+    def _compound(self, expr: Expr) -> str:
         if isinstance(expr, AllOf | AnyOf):
             exprs = expr.all if isinstance(expr, AllOf) else expr.any
             combine = "min" if isinstance(expr, AllOf) else "max"
@@ -141,8 +147,12 @@ def _function(exprs: Sequence[Expr], result: Callable[[list[str]], str], names: 
     """Compile ``exprs`` into one function of ``(findings, side, pregnant)``; ``result`` writes its return value."""
     source = _Source()
     values = [source.node(expr) for expr in exprs]
-    head = ["def _compiled(findings, side, pregnant):", "    get = findings.get"]
-    text = "\n".join([*head, *source.lines, f"    return {result(values)}"])
+    return _define(["findings", "side", "pregnant"], [*source.lines, f"    return {result(values)}"], names)
+
+
+def _define(params: list[str], body: list[str], names: Mapping[str, object]) -> object:
+    head = [f"def _compiled({', '.join(params)}):", "    get = findings.get"]
+    text = "\n".join([*head, *body])
     scope = {**_NAMESPACE, **names}
     # The conditions are data (frozen models): generated code, once per condition object,
     # tests them at the speed of hand-written code, with no call per node of the tree. The
@@ -221,28 +231,27 @@ _WALKERS: dict[int, tuple[Expr, _Questions]] = {}
 
 
 def _questions(expr: Expr) -> _Questions:
-    """The walk of :func:`open_questions` for one condition, built once like its truth function."""
+    """The walk of :func:`open_questions` for one condition, compiled once like its truth function."""
     hit = _WALKERS.get(id(expr))
     if hit is not None and hit[0] is expr:
         return hit[1]
-    truth = truth_function(expr)
-    walk: _Questions
-    if isinstance(expr, SideIs | PregnantIs | FindingIs):
-        name = "side" if isinstance(expr, SideIs) else "pregnant" if isinstance(expr, PregnantIs) else expr.finding
+    source = _Source()
+    asks: list[str] = []
 
-        def walk(findings: Mapping[str, FindingState], side: Side, pregnant: FindingState, out: list[str]) -> None:
-            if truth(findings, side, pregnant) is _UNKNOWN and name not in out:
-                out.append(name)
+    def visit(node: Expr, undetermined: tuple[str, ...]) -> None:
+        # A node is searched only when it and every node above it are undetermined; each test
+        # is one flat statement in depth-first order, so no tree is too deep to compile.
+        path = (*undetermined, f"{source.node(node)} == 1")
+        if isinstance(node, SideIs | PregnantIs | FindingIs):
+            name = "side" if isinstance(node, SideIs) else "pregnant" if isinstance(node, PregnantIs) else node.finding
+            asks.append(f"    if {' and '.join(path)} and {name!r} not in out:")
+            asks.append(f"        out.append({name!r})")
+            return
+        for part in node.all if isinstance(node, AllOf) else node.any if isinstance(node, AnyOf) else (node.not_,):
+            visit(part, path)
 
-    else:
-        parts = expr.all if isinstance(expr, AllOf) else expr.any if isinstance(expr, AnyOf) else (expr.not_,)
-        kids = tuple(_questions(e) for e in parts)
-
-        def walk(findings: Mapping[str, FindingState], side: Side, pregnant: FindingState, out: list[str]) -> None:
-            if truth(findings, side, pregnant) is _UNKNOWN:
-                for kid in kids:
-                    kid(findings, side, pregnant, out)
-
+    visit(expr, ())
+    walk = cast(_Questions, _define(["findings", "side", "pregnant", "out"], [*source.lines, *asks], {}))
     if len(_WALKERS) >= _MAX_COMPILED:
         _WALKERS.clear()
     _WALKERS[id(expr)] = (expr, walk)
