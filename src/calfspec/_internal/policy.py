@@ -446,11 +446,14 @@ def urgency_floor(
             reasons.append(made.fired_reason)
     base_rank = _RANKS[urgency]
     open_flags: list[_OpenFlagPlan] = []
+    known = plan.open_flags
     for o in outcomes:
         if o.truth is _UNKNOWN:
-            made = plan.open_flag(o.rule)
-            if made.red_flag and made.rank > base_rank:
-                open_flags.append(made)
+            rule = o.rule
+            hit = known.get(id(rule))  # GuidelinePlan.open_flag, inlined: most rules are open on most requests
+            flag = hit if hit is not None and hit.rule is rule else plan.open_flag(rule)
+            if flag.red_flag and flag.rank > base_rank:
+                open_flags.append(flag)
     tiers: list[str] = []
     if open_flags:
         floor, pathway, why = policy.unresolved_red_flag_urgency, policy.unresolved_pathway, "unresolved"
