@@ -281,15 +281,26 @@ def canonical_presentation(index: GuidelineIndex, presentation: _P) -> _P:
     The same model type comes back (a :class:`~calfspec._internal.models.triage.TriageRequest`
     stays one), so callers can use it in place of what they received.
     """
-    findings = canonical_findings(index, presentation.findings)
+    stated = presentation.findings
+    # Copied only once something changes: most presentations use no deprecated id, and
+    # their structured fields settle nothing they do not already state.
+    aliased = not guideline_plan(index).finding_aliases.isdisjoint(stated)
+    findings = canonical_findings(index, stated) if aliased else None
     pregnant = presentation.pregnant
     for target, (state, _) in derived_states(index, presentation).items():
         if target == "pregnant":
             pregnant = _settle(pregnant, state)
-        else:
-            findings[target] = _settle(findings.get(target, FindingState.UNKNOWN), state)
-    if findings == presentation.findings and pregnant is presentation.pregnant:
+            continue
+        settled = _settle((stated if findings is None else findings).get(target, FindingState.UNKNOWN), state)
+        if findings is None:
+            if target in stated and stated[target] == settled:
+                continue
+            findings = dict(stated)
+        findings[target] = settled
+    if (findings is None or (aliased and findings == stated)) and pregnant is presentation.pregnant:
         return presentation
+    if findings is None:
+        findings = dict(stated)
     return presentation.model_copy(update={"findings": findings, "pregnant": pregnant})
 
 

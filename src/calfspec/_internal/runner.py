@@ -133,10 +133,14 @@ def build_request(
 ) -> TriageRequest:
     """The request for a scenario, with any facts revealed by earlier answers."""
     s = loaded.scenario
-    first = TriageRequest(
-        **s.presentation.model_dump(),
-        narrative=s.narrative,
-        case_id=case_id(s.id, repeat, getattr(loaded, "perturbation", None)),
+    # Validated again as a request (it goes to the implementation), from the presentation's
+    # field values as they are: a model_dump() first would only copy them.
+    first = TriageRequest.model_validate(
+        {
+            **s.presentation.__dict__,
+            "narrative": s.narrative,
+            "case_id": case_id(s.id, repeat, getattr(loaded, "perturbation", None)),
+        }
     )
     return answer_request(first, answered or {}, guideline)
 
