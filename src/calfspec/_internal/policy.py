@@ -20,6 +20,7 @@ There is no clinical content here: every threshold, tier and kind is data in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -399,10 +400,12 @@ def canonical_scenario(index: GuidelineIndex, scenario: Scenario) -> tuple[Scena
 # --- urgency floor -----------------------------------------------------------------------
 
 
-def _tier_reasons(tier: _TierPlan, evidence: dict[OpenFlagEvidence, list[str]]) -> list[str] | None:
+def _tier_reasons(tier: _TierPlan, evidence: dict[OpenFlagEvidence, list[str]] | None) -> Sequence[str] | None:
     """The reasons ``tier`` applies to its open flag, or ``None`` when it does not."""
     if tier.reasons is not None:
-        return list(tier.reasons)
+        return tier.reasons
+    if evidence is None:
+        return None
     reasons = [
         f"{start}{', '.join(dict.fromkeys(evidence[kind]))} present"
         for kind, start in tier.evidence
@@ -473,9 +476,11 @@ def urgency_floor(
         tier_reasons: list[str] = []
         findings, pregnant = presentation.findings, presentation.pregnant
         for made in open_flags:
-            evidence: dict[OpenFlagEvidence, list[str]] = {}
+            evidence: dict[OpenFlagEvidence, list[str]] | None = None  # none present, the most common case
             for name, is_pregnant, kind in made.atoms:
                 if (pregnant if is_pregnant else findings.get(name)) == _PRESENT:
+                    if evidence is None:
+                        evidence = {}
                     evidence.setdefault(kind, []).append(name)
             for tier in made.tiers:
                 applies = _tier_reasons(tier, evidence)

@@ -245,11 +245,12 @@ def answer_request(
     filled = with_answers(request, answered)
     narrative = request.narrative
     if narrative is not None:
-        words = []
-        for key, value in answered.items():
-            label = guideline.label(key) if guideline else key
-            said = state_word(value, "patient") if isinstance(value, FindingState) else value.value
-            words.append(f"{label}: {said}")
+        label = guideline.label if guideline else None
+        words = [
+            f"{label(key) if label else key}: "
+            + (state_word(value, "patient") if isinstance(value, FindingState) else value.value)
+            for key, value in answered.items()
+        ]
         narrative = f"{narrative}\n\nAnswers to your questions: " + "; ".join(words) + "."
     return filled.model_copy(update={"narrative": narrative})
 
