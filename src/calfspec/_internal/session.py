@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
+from time import perf_counter
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -298,6 +300,22 @@ class Conversation:
         return out
 
 
+@functools.cache
+def _decision_checks() -> tuple[
+    Callable[[TriageDecision, GuidelineIndex], None], Callable[[GuidelineIndex, TriageDecision], TriageDecision]
+]:
+    """:func:`~calfspec._internal.judge.validate_decision` and :func:`~calfspec._internal.policy.canonical_decision`.
+
+    Imported on the first conversation, not with this module (they bring in the guideline
+    machinery), and only once: import statements in :func:`converse` cost about as much per
+    case as the checks themselves.
+    """
+    from .judge import validate_decision
+    from .policy import canonical_decision
+
+    return validate_decision, canonical_decision
+
+
 async def converse(
     impl: Implementation,
     request: TriageRequest,
@@ -316,11 +334,7 @@ async def converse(
     N rounds`` (code ``no-final-decision``). A failing round ends it with that
     round's error. Never raises :class:`ImplementationError`.
     """
-    from time import perf_counter
-
-    from .judge import validate_decision
-    from .policy import canonical_decision
-
+    validate_decision, canonical_decision = _decision_checks()
     exchanges: list[Exchange] = []
     answered: dict[str, FindingState | Side] = {}
     current = request
