@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from typing import Any
 
 import yaml
@@ -409,11 +410,17 @@ def compose_nodes(text: str) -> tuple[Any, Pos]:
     return _walk(node, 0)
 
 
+_intern = sys.intern
+_INTERNED = 48
+"""Keys, and string values up to this long, are interned: ids repeat across thousands of scenario files,
+and a loaded suite keeps one copy of each instead of one per file."""
+
+
 def _plain_value(node: Any) -> Any:
     # Untagged: a plain scalar resolves (YAML 1.2 core), any other style is a string.
     text = node.value
     if node.style != "" or (text[:1] not in _NUMBER_START and text not in _NOT_TEXT):
-        return text
+        return _intern(text) if len(text) <= _INTERNED else text
     return _scalar(_PLAIN, text, node.start_mark)
 
 
@@ -429,7 +436,7 @@ def _data(node: Any, depth: int) -> Any:
         for key_node, value_node in node.value:
             if type(key_node) is not _ScalarNode:
                 raise _complex_key(key_node.start_mark)
-            key = key_node.value
+            key = _intern(key_node.value)
             if key in data:
                 first = next(k for k, _ in node.value if type(k) is _ScalarNode and k.value == key)
                 raise _duplicate_key(key, first.start_mark.line + 1, key_node.start_mark)
