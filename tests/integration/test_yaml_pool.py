@@ -106,3 +106,64 @@ def test_a_small_suite_or_an_off_switch_reads_in_this_process(tmp_path: Path) ->
     small = _read(folder, "")
     assert small["workers"] == 0 and small["children"] == 0
     assert len(small["docs"]) == 20  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_calfspec_run_reports_the_same_problems_with_and_without_workers(tmp_path: Path) -> None:
+    from calfspec._internal.bench.gen_suite import generate_suite
+
+    ids = generate_suite(tmp_path / "suite", MIN_FILES)
+    files = sorted((tmp_path / "suite").rglob("*.yaml"))
+    assert len(files) == len(ids)
+    dup, invalid = files[10], files[-3]
+    dup.write_text(dup.read_text(encoding="utf-8") + f"id: {ids[0]}\n", encoding="utf-8")
+    invalid.write_text(invalid.read_text(encoding="utf-8").replace("narrative:", "narrativ:", 1), encoding="utf-8")
+    calfspec = str(Path(sys.executable).parent / "calfspec")
+
+    def run(workers: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [calfspec, "run", "-q", "--scenarios", str(tmp_path / "suite")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={**_env(), WORKERS_ENV: workers},
+        )
+
+    pooled, alone = run("2"), run("0")
+    assert pooled.returncode == alone.returncode == 4, pooled.stderr[-2000:]
+    assert pooled.stderr == alone.stderr
+    assert f"{dup}:" in pooled.stderr and "yaml-duplicate-key" in pooled.stderr
+    assert f"{invalid}:" in pooled.stderr and "narrativ" in pooled.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_workers_parse_exits_2_and_leaves_no_process(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    from calfspec._internal.bench.gen_suite import generate_suite
+
+    generate_suite(tmp_path / "suite", 4 * MIN_FILES)
+    calfspec = str(Path(sys.executable).parent / "calfspec")
+    child = subprocess.Popen(
+        [calfspec, "run", "-q", "--scenarios", str(tmp_path / "suite")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**_env(), WORKERS_ENV: "2"},
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    children = Path(f"/proc/{child.pid}/task/{child.pid}/children")
+    deadline = time.monotonic() + 60
+    while len(children.read_text().split()) < 2:  # both workers forked: they are parsing now
+        assert time.monotonic() < deadline and child.poll() is None, "the workers never started"
+        time.sleep(0.01)
+    os.killpg(child.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, workers included
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 2, err[-2000:]
+    assert "Traceback" not in err, "no worker printed a traceback"
+    left = subprocess.run(["pgrep", "-g", str(child.pid)], capture_output=True, text=True, check=False).stdout
+    assert left == "", f"processes left in the group: {left}"

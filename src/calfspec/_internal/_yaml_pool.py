@@ -26,9 +26,10 @@ The pool is used only where it is safe and pays:
 * ``CALFSPEC_LOAD_WORKERS`` is not ``0`` or ``1`` (it sets the number of workers;
   ``0`` or ``1`` turns the pool off).
 
-Workers ignore SIGINT: Ctrl-C reaches this process, which stops the pool (the
-``with`` block terminates it) and raises ``KeyboardInterrupt`` as before, with no
-traceback from a worker.
+Workers ignore SIGINT: Ctrl-C reaches this process, which terminates the pool and
+raises ``KeyboardInterrupt`` as before, with no traceback from a worker. They
+take SIGTERM's default action, whatever handler this process installed, so
+terminating the pool always ends them.
 """
 
 from __future__ import annotations
@@ -87,8 +88,11 @@ def workers_for(count: int) -> int:
     return workers
 
 
-def _ignore_sigint() -> None:
+def _worker_signals() -> None:
+    # Ctrl-C is this process's to handle; SIGTERM (Pool.terminate) must end a worker even
+    # where the parent installed a handler of its own (`calfspec run` treats it as Ctrl-C).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _read_chunk(paths: Sequence[str]) -> list[tuple[str, Any] | None]:
@@ -126,7 +130,8 @@ def read_docs(files: Sequence[Path]) -> Iterator[tuple[Path, YamlDoc | YamlError
     names = [str(p) for p in files]
     chunks = [names[i : i + _CHUNK] for i in range(0, len(names), _CHUNK)]
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_ignore_sigint) as pool:
+    pool = context.Pool(workers, initializer=_worker_signals)
+    try:
         index = 0
         for answers in pool.imap(_read_chunk, chunks):
             for answer in answers:
@@ -137,3 +142,9 @@ def read_docs(files: Sequence[Path]) -> Iterator[tuple[Path, YamlDoc | YamlError
                 else:
                     text, data = answer
                     yield path, YamlDoc(str(path), data, text=text)
+        pool.close()  # every task done: the workers exit on their own
+    except BaseException:  # Ctrl-C, or the caller stopped early (GeneratorExit)
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
