@@ -250,6 +250,8 @@ async def run_cases(
     on_result: Callable[[CaseResult], None] | None = None,
     on_not_run: Callable[[NotRun], None] | None = None,
     on_revised: Callable[[CaseResult], None] | None = None,
+    *,
+    keep: bool = True,
 ) -> list[CaseResult]:
     """Run every scenario ``options.repeat`` times; results in scenario order.
 
@@ -269,15 +271,22 @@ async def run_cases(
     ``protocol_violations()``; after closing it, each such result is replaced by
     an error (code ``protocol-error``) in the returned list and handed to
     ``on_revised``, which replaces the result ``on_result`` saw.
+
+    With ``keep=False`` a caller that keeps what ``on_result`` hands it (``suite``)
+    gets an empty list back, so a run of thousands of cases holds each result once.
+    Results are kept anyway for an adapter that can revise them later (one with
+    ``protocol_violations()``), since revising needs the case it replaces.
     """
     results: list[CaseResult] = []
+    keep = keep or callable(getattr(impl, "protocol_violations", None))
 
     def deliver(result: CaseResult) -> None:
         if on_not_run is not None and _never_sent(result):
             cause = (result.error or "").removeprefix(f"case {result.scenario_id}: ")
             on_not_run(NotRun(scenario_id=result.scenario_id, repeat=result.repeat, reason=cause))
             return
-        results.append(result)
+        if keep:
+            results.append(result)
         if on_result is not None:
             on_result(result)
 

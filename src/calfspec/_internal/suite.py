@@ -167,7 +167,7 @@ class _Collected:
         self.cases[:] = [revised if (c.scenario_id, c.repeat, c.perturbation) == key else c for c in self.cases]
 
     async def run(self, impl: Implementation, plan: SuitePlan, guideline: GuidelineIndex, options: RunOptions) -> None:
-        await run_cases(impl, plan.runs, guideline, options, self.add, self.not_run.append, self.revise)
+        await run_cases(impl, plan.runs, guideline, options, self.add, self.not_run.append, self.revise, keep=False)
 
 
 def _assemble(
