@@ -52,6 +52,11 @@ class _Handler(socketserver.StreamRequestHandler):
                 )
                 self.wfile.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body + b"0\r\n\r\n")
                 continue
+            if self.style == "unframed":  # no length, not chunked: the body ends where the connection does
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + DECISION)
+                return
+            if self.style == "informational":
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             extra = b"Connection: close\r\n" if self.style == "close" else b""
             self.wfile.write(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -127,3 +132,17 @@ def test_a_reused_connection_that_dies_before_the_answer_is_retried_at_once_on_a
     assert replies == [DECISION.decode()] * 3
     assert len(connections) == 2, "the second case's connection died; the third reuses its replacement"
     assert elapsed < 2.0, "a retry's backoff would show here"
+
+
+def test_an_answer_without_length_is_read_to_the_close_of_its_connection() -> None:
+    with serving("unframed") as (url, connections):
+        replies = asyncio.run(sequential(url, 2))
+    assert replies == [DECISION.decode()] * 2
+    assert len(connections) == 2
+
+
+def test_a_1xx_before_the_answer_is_skipped_and_the_connection_kept() -> None:
+    with serving("informational") as (url, connections):
+        replies = asyncio.run(sequential(url, 3))
+    assert replies == [DECISION.decode()] * 3
+    assert len(connections) == 1

@@ -10,10 +10,10 @@ transport directly (httpx's documented plugin boundary), not through
 request (URL merging, cookies, auth flows, redirects, event hooks), which cost
 about a fifth of the CPU of a case; credentials in the URL and the proxy
 variables of the environment are applied here once instead. A plain
-``http://`` URL with no proxy goes further down still: each lane is one
-keep-alive connection over asyncio streams with h11 (the HTTP/1.1 state
-machine httpcore itself uses), request head and body in one write, and none
-of httpcore's pool, locks and anyio checkpoints, which at concurrency 64 cost
+``http://`` URL with no proxy goes further down still, to the lanes of
+:mod:`._http1`: one keep-alive connection each, an asyncio protocol with
+httptools' C parser, request head and body in one write, and none of
+httpcore's pool, locks and anyio checkpoints, which at concurrency 64 cost
 several times the client work of the request itself; errors are raised as the
 same httpx exceptions, so retries and messages do not depend on the lane. Each case
 has one deadline (its timeout) covering every attempt. Connection errors and 5xx
@@ -38,12 +38,12 @@ from urllib.parse import urlsplit
 from ..errors import ImplementationError, SpecError
 from ..models.triage import TriageRequest
 from ._decode import decision_from_text, excerpt
+from ._http1 import Http1Lane, request_head
 from .base import Reply
 
 if TYPE_CHECKING:
     import ssl
 
-    import h11
     import httpx
 
 __all__ = [
@@ -148,6 +148,8 @@ class JsonPoster:
         self._proxy: str | None = None
         self._target: httpx.URL | None = None
         self._request_headers: dict[str, str] = {}
+        self._head: bytes | None = None
+        """The request head of the plain-http lanes, up to the content length (built on first use)."""
 
     async def open(self) -> None:
         """Prepare the shared settings (idempotent); lanes are created as needed."""
@@ -201,7 +203,9 @@ class JsonPoster:
 
         assert self._target is not None
         if self._proxy is None and self._target.scheme == "http":
-            stream_lane = _StreamLane(self._target)
+            stream_lane = Http1Lane(
+                self._target.host, self._target.port or 80, max_body=self._max_body, shown_url=self.shown_url
+            )
             self._lanes.append(stream_lane)
             return stream_lane
         # No httpx timeouts (none are set on the requests either): the caller's deadline
@@ -296,8 +300,12 @@ class JsonPoster:
         import httpx
 
         assert self._target is not None
-        if isinstance(lane, _StreamLane):
-            return await lane.post(self._request_headers, body, self._max_body, self.shown_url)
+        if isinstance(lane, Http1Lane):
+            head = self._head
+            if head is None:
+                # Raises for a header h11 refuses, on every attempt: nothing is cached then.
+                head = self._head = request_head(self._target, self._request_headers)
+            return await lane.post(b"".join((head, b"%d\r\n\r\n" % len(body), body)))
         request = httpx.Request("POST", self._target, headers=self._request_headers, content=body)
         response = await lane.handle_async_request(request)
         try:
@@ -320,147 +328,7 @@ class JsonPoster:
             await response.aclose()
 
 
-class _StreamLane:
-    """One keep-alive HTTP/1.1 connection to a plain ``http://`` origin: asyncio streams and h11.
-
-    Opened on the first request and again after the server closes it; any
-    failure or cancellation mid-request closes it, so the next request starts
-    clean. Failures are raised as httpx's exceptions (``ConnectError``,
-    ``ReadError``, ``RemoteProtocolError``, ``LocalProtocolError``...), so
-    :meth:`JsonPoster.post` treats both kinds of lane alike.
-    """
-
-    def __init__(self, target: httpx.URL) -> None:
-        self._host = target.host
-        self._port = target.port or 80
-        self._path = target.raw_path
-        self._authority = target.netloc.decode("ascii")
-        self._answered = False
-        """Whether the current exchange has received the head of an answer."""
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._h11: h11.Connection | None = None
-
-    def _reusable(self) -> bool:
-        import h11
-
-        return (
-            self._writer is not None
-            and self._reader is not None
-            and self._h11 is not None
-            and not self._writer.is_closing()
-            and not self._reader.at_eof()  # the server closed it while idle
-            and self._h11.our_state is h11.DONE
-            and self._h11.their_state is h11.DONE
-        )
-
-    async def _connect(self) -> None:
-        import h11
-        import httpx
-
-        self._drop()
-        try:
-            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
-        except OSError as exc:
-            raise httpx.ConnectError(str(exc)) from None
-        self._h11 = h11.Connection(h11.CLIENT)
-
-    async def post(
-        self, headers: Mapping[str, str], body: bytes, max_body: int, shown_url: str
-    ) -> tuple[int, str, bytes]:
-        """POST ``body``; the status, reason and raw body of the answer."""
-        import httpx
-
-        reused = self._reusable()
-        if reused:
-            assert self._h11 is not None
-            self._h11.start_next_cycle()
-        else:
-            await self._connect()
-        try:
-            return await self._exchange(headers, body, max_body, shown_url)
-        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
-            # A kept-alive connection the server dropped between requests fails before any
-            # answer: try once more on a new connection, as httpcore's pool does.
-            if not reused or self._answered:
-                raise
-            await self._connect()
-            return await self._exchange(headers, body, max_body, shown_url)
-
-    async def _exchange(
-        self, headers: Mapping[str, str], body: bytes, max_body: int, shown_url: str
-    ) -> tuple[int, str, bytes]:
-        import h11
-        import httpx
-
-        conn, reader, writer = self._h11, self._reader, self._writer
-        assert conn is not None and reader is not None and writer is not None
-        done = False
-        self._answered = False
-        try:
-            try:
-                head = [("host", self._authority), *headers.items(), ("content-length", str(len(body)))]
-                data = conn.send(h11.Request(method="POST", target=self._path, headers=head))
-                data = (data or b"") + (conn.send(h11.Data(data=body)) or b"") + (conn.send(h11.EndOfMessage()) or b"")
-            except h11.LocalProtocolError as exc:
-                raise httpx.LocalProtocolError(str(exc)) from None
-            try:
-                writer.write(data)
-                await writer.drain()
-            except OSError as exc:
-                raise httpx.WriteError(str(exc) or type(exc).__name__) from None
-            status, reason, size = 0, "", 0
-            chunks: list[bytes] = []
-            while True:
-                try:
-                    event = conn.next_event()
-                except h11.RemoteProtocolError as exc:
-                    raise httpx.RemoteProtocolError(str(exc)) from None
-                if event is h11.NEED_DATA:
-                    try:
-                        chunk = await reader.read(65536)
-                    except OSError as exc:
-                        raise httpx.ReadError(str(exc) or type(exc).__name__) from None
-                    if not chunk and conn.their_state is h11.SEND_RESPONSE:
-                        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-                    conn.receive_data(chunk)
-                elif isinstance(event, h11.Response):
-                    self._answered = True
-                    status, reason = event.status_code, event.reason.decode("ascii", errors="replace")
-                elif isinstance(event, h11.Data):
-                    size += len(event.data)
-                    if size > max_body:
-                        raise ImplementationError(
-                            f"oversized output: the response from {shown_url} is larger than {max_body} bytes",
-                            code="oversized-output",
-                        )
-                    chunks.append(bytes(event.data))
-                elif isinstance(event, h11.EndOfMessage):
-                    done = True
-                    return status, reason, b"".join(chunks)
-                elif isinstance(event, h11.ConnectionClosed):
-                    raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-                # h11.InformationalResponse (1xx): wait for the final answer
-        finally:
-            if not done or conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
-                # Mid-request failure, cancellation, or a server that closes after answering.
-                self._drop()
-
-    def _drop(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self._reader = self._writer = self._h11 = None
-
-    async def aclose(self) -> None:
-        """Close the connection, if one is open."""
-        writer = self._writer
-        self._drop()
-        if writer is not None:
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-
-_Lane = Union["httpx.AsyncHTTPTransport", _StreamLane]
+_Lane = Union["httpx.AsyncHTTPTransport", Http1Lane]
 """A connection lane: httpx's transport (https, proxies) or the plain-http stream lane."""
 
 
@@ -509,7 +377,8 @@ class HttpImplementation:
 
     async def triage(self, request: TriageRequest, timeout: float) -> Reply:
         """POST the request; the response body must be the decision JSON."""
-        text = await self._poster.post(request.model_dump_json().encode(), timeout)
+        # The serializer's bytes as they are (model_dump_json would decode them, only for .encode() here).
+        text = await self._poster.post(TriageRequest.__pydantic_serializer__.to_json(request), timeout)
         return Reply(decision_from_text(text), raw=text)
 
     async def close(self) -> None:
