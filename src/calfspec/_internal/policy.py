@@ -73,7 +73,6 @@ class GuidelinePlan:
     """
 
     index: GuidelineIndex
-    finding_aliases: frozenset[str]
     alias_ids: dict[str, frozenset[str]]
     """The deprecated ids of each section (``findings``, ``advice``, ...)."""
     guarded_advice: tuple[str, ...]
@@ -198,7 +197,6 @@ def guideline_plan(index: GuidelineIndex) -> GuidelinePlan:
     suggesting = [(cond.id, when) for cond in index.guideline.conditions if (when := cond.suggested_by) is not None]
     plan = GuidelinePlan(
         index=index,
-        finding_aliases=frozenset(a.id for a in index.guideline.aliases if a.section.value == "findings"),
         alias_ids={
             section.value: frozenset(a.id for a in index.guideline.aliases if a.section is section)
             for section in AliasSection
@@ -224,7 +222,7 @@ def canonical_findings(index: GuidelineIndex, findings: dict[str, FindingState])
 
     A replacement stated explicitly wins over the state the alias maps to it.
     """
-    if guideline_plan(index).finding_aliases.isdisjoint(findings):
+    if guideline_plan(index).alias_ids["findings"].isdisjoint(findings):
         return dict(findings)
     out: dict[str, FindingState] = {}
     for key, state in findings.items():
@@ -285,24 +283,21 @@ def canonical_presentation(index: GuidelineIndex, presentation: _P) -> _P:
     stated = presentation.findings
     # Copied only once something changes: most presentations use no deprecated id, and
     # their structured fields settle nothing they do not already state.
-    aliased = not guideline_plan(index).finding_aliases.isdisjoint(stated)
-    findings = canonical_findings(index, stated) if aliased else None
+    aliased = not guideline_plan(index).alias_ids["findings"].isdisjoint(stated)
+    findings = canonical_findings(index, stated) if aliased else stated
     pregnant = presentation.pregnant
     for target, (state, _) in derived_states(index, presentation).items():
         if target == "pregnant":
             pregnant = _settle(pregnant, state)
             continue
-        settled = _settle((stated if findings is None else findings).get(target, FindingState.UNKNOWN), state)
-        if findings is None:
-            if target in stated and stated[target] == settled:
-                continue
-            findings = dict(stated)
-        findings[target] = settled
-    if (findings is None or (aliased and findings == stated)) and pregnant is presentation.pregnant:
+        settled = _settle(findings.get(target, FindingState.UNKNOWN), state)
+        if findings.get(target) is not settled:
+            if findings is stated:
+                findings = dict(stated)
+            findings[target] = settled
+    if findings == stated and pregnant is presentation.pregnant:
         return presentation
-    if findings is None:
-        findings = dict(stated)
-    return presentation.model_copy(update={"findings": findings, "pregnant": pregnant})
+    return presentation.model_copy(update={"findings": dict(findings), "pregnant": pregnant})
 
 
 def canonical_decision(index: GuidelineIndex, decision: TriageDecision) -> TriageDecision:

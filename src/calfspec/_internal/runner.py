@@ -278,7 +278,7 @@ async def run_cases(
     ``protocol_violations()``), since revising needs the case it replaces.
     """
     results: list[CaseResult] = []
-    keep = keep or callable(getattr(impl, "protocol_violations", None))
+    keep = keep or _violations(impl) is not None
 
     def deliver(result: CaseResult) -> None:
         if on_not_run is not None and _never_sent(result):
@@ -344,6 +344,12 @@ async def run_started(
             tg.create_task(worker())
 
 
+def _violations(impl: Implementation) -> Callable[[], Mapping[str, str]] | None:
+    """The adapter's ``protocol_violations`` (``cmd:``): the cases it found contradicted after the run."""
+    found = getattr(impl, "protocol_violations", None)
+    return found if callable(found) else None
+
+
 def revise_contradicted(
     impl: Implementation,
     results: list[CaseResult],
@@ -353,8 +359,8 @@ def revise_contradicted(
 
     Only adapters with a ``protocol_violations()`` method (``cmd:``) can find this out.
     """
-    violations = getattr(impl, "protocol_violations", None)
-    found: Mapping[str, str] = violations() if callable(violations) else {}
+    violations = _violations(impl)
+    found = violations() if violations is not None else {}
     if not found:
         return
     by_case = {case_id(r.scenario_id, r.repeat, getattr(r, "perturbation", None)): i for i, r in enumerate(results)}
